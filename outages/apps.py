@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OutagesConfig(AppConfig):
+    name = "outages"
+    verbose_name = "خاموشی‌ها"

@@ -1,0 +1,34 @@
+"""Root URLconf: HTML pages per app, the admin, and everything API under /api/v1/."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from portal import views
+
+admin.site.site_header = "مدیریت سامانه خدمات غیرحضوری"
+admin.site.site_title = "مدیریت سامانه"
+admin.site.index_title = "امور مشترکین"
+
+portal_patterns = [
+    path("", views.home, name="home"),
+    path("healthz/", views.healthz, name="healthz"),
+]
+
+api_v1 = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("requests_app.api_urls")),
+]
+
+urlpatterns = [
+    path("", include((portal_patterns, "portal"))),
+    path("", include("requests_app.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+]
+
+handler400 = "portal.views.bad_request"
+handler403 = "portal.views.permission_denied"
+handler404 = "portal.views.page_not_found"
+handler500 = "portal.views.server_error"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TelecomConfig(AppConfig):
+    name = "telecom"
+    verbose_name = "تلفن ثابت"

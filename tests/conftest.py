@@ -1,0 +1,44 @@
+"""Shared pytest fixtures.
+
+The database is whatever `make test` chose (PostgreSQL in CI, SQLite only outside CI);
+tasks run eagerly unless a test starts a real Celery worker on purpose.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path, settings):
+    """Uploads of each test go to a private temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The real Redis that `make test` found (tests using it are marked ``redis``)."""
+    return settings.TEST_REDIS_URL
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests needing a browser or Redis run wherever those exist and are required in CI.
+
+    Outside CI (a laptop without Chromium or Redis) they are reported as skipped with the
+    reason; in CI nothing is skipped, so a missing service fails loudly instead.
+    """
+    if IN_CI:
+        return
+    missing = {}
+    if not shutil.which("chromium"):
+        missing["browser"] = "Debian's chromium is not installed (`make test` installs it)"
+    if not settings.TEST_REDIS_URL:
+        missing["redis"] = "no Redis for this run (`make test` starts it when installed)"
+    for item in items:
+        for marker, reason in missing.items():
+            if marker in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
