@@ -14,7 +14,6 @@ from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from portal.digits import normalize_payload
 from portal.errors import PortalError, RateLimited
@@ -57,6 +56,10 @@ def error_response(
 
 def exception_handler(exc, context):
     """Turn every handled exception into the portal's one error shape."""
+    # Imported here: DRF's settings name classes in this module, so importing
+    # rest_framework.views at module level makes a cycle during system checks.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, PortalError):
         headers = {}
         if isinstance(exc, RateLimited):

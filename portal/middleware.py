@@ -15,7 +15,7 @@ _SKIP_KEYS = ("password",)
 
 def _normalized_querydict(qd: QueryDict) -> QueryDict:
     copy = qd.copy()
-    for key in copy.keys():
+    for key in list(copy):
         if any(skip in key.lower() for skip in _SKIP_KEYS):
             continue
         copy.setlist(key, [normalize_payload(v) for v in copy.getlist(key)])

@@ -16,7 +16,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness probe without a database query; `make bench` uses it as the minimal-view baseline."""
+    """Liveness probe with no database query; `make bench` uses it as the minimal-view baseline."""
     return JsonResponse({"status": "ok"})
 
 

@@ -237,6 +237,9 @@ SMS_CONNECT_TIMEOUT = env.float("SMS_CONNECT_TIMEOUT", default=3.0)
 SMS_READ_TIMEOUT = env.float("SMS_READ_TIMEOUT", default=10.0)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 
+# seed_demo creates demo logins; production turns it off.
+DEMO_DATA_ALLOWED = True
+
 # --- Site --------------------------------------------------------------------------------
 SITE_NAME = "سامانه خدمات غیرحضوری"
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")

@@ -55,6 +55,7 @@ def test_home_page_at_360px_has_no_horizontal_scroll(page, demo, artifacts):
     toggler = page.get_by_role("button", name="نمایش منوی خدمات")
     assert toggler.is_visible()
     toggler.click()
+    page.locator("#main-menu.show:not(.collapsing)").wait_for(state="visible")
     page.get_by_role("link", name="راهنما").wait_for(state="visible")
     page.screenshot(path=str(artifacts / "home-360.png"), full_page=True)
 

@@ -18,9 +18,7 @@ def _error(response):
 
 
 def test_validation_error_names_each_field(client):
-    response = client.post(
-        "/api/echo/", {"name": "too long name"}, content_type="application/json"
-    )
+    response = client.post("/api/echo/", {"name": "too long name"}, content_type="application/json")
     assert response.status_code == 400
     error = _error(response)
     assert error["code"] == "invalid"

@@ -42,7 +42,9 @@ def test_filter_redacts_formatted_args_and_tracebacks():
     except ValueError:
         import sys
 
-        exc_record = logging.LogRecord("x", logging.ERROR, __file__, 1, "oops", None, sys.exc_info())
+        exc_record = logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "oops", None, sys.exc_info()
+        )
     RedactingFilter().filter(exc_record)
     assert "1583250689" not in exc_record.exc_text
 

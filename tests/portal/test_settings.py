@@ -15,7 +15,8 @@ GOOD_SECRET = "x7Gq2Lm9Vb4Rt8Nw1Zc6Yp3Hs5Jk0Fd2Qa9We4Rt7Yu1Io3Pl6Km8Nj5Bh2Vg4Cf7
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    skip = ("DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    clean = {k: v for k, v in os.environ.items() if k not in skip}
     clean.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
