@@ -89,7 +89,11 @@ def choose(name: str, url: str, default_port: int, starter) -> str | None:
 def main() -> int:
     db_url = os.environ.get("DATABASE_URL") or DEFAULT_DB
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS
-    db = choose("PostgreSQL", db_url, 5432, start_postgres) if db_url.startswith("postgres") else None
+    db = (
+        choose("PostgreSQL", db_url, 5432, start_postgres)
+        if db_url.startswith("postgres")
+        else None
+    )
     redis = choose("Redis", redis_url, 6379, start_redis)
 
     missing = [n for n, v in (("PostgreSQL", db), ("Redis", redis)) if v is None]
@@ -107,7 +111,9 @@ def main() -> int:
         say("database: SQLite (PostgreSQL not reachable; allowed outside CI only)")
     if redis:
         print(f"export REDIS_URL={redis}")
-        say(f"broker/cache tests: Redis ({urlparse(redis).hostname}:{urlparse(redis).port or 6379})")
+        say(
+            f"broker/cache tests: Redis ({urlparse(redis).hostname}:{urlparse(redis).port or 6379})"
+        )
     else:
         print("unset REDIS_URL")
         say("Redis: not reachable; tests marked 'redis' are skipped (outside CI only)")

@@ -83,7 +83,9 @@ class DistrictOffice(models.Model):
         verbose_name_plural = "امور (دفاتر منطقه)"
         ordering = ["company__name", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "code"], name="office_code_unique_per_company")
+            models.UniqueConstraint(
+                fields=["company", "code"], name="office_code_unique_per_company"
+            )
         ]
 
     def __str__(self) -> str:

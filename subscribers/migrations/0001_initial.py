@@ -6,85 +6,186 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='City',
+            name="City",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='نام شهر')),
-                ('province', models.CharField(max_length=80, verbose_name='استان')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, verbose_name="نام شهر")),
+                ("province", models.CharField(max_length=80, verbose_name="استان")),
             ],
             options={
-                'verbose_name': 'شهر',
-                'verbose_name_plural': 'شهرها',
-                'ordering': ['province', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('province', 'name'), name='city_unique_per_province')],
+                "verbose_name": "شهر",
+                "verbose_name_plural": "شهرها",
+                "ordering": ["province", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("province", "name"), name="city_unique_per_province"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DistrictOffice',
+            name="DistrictOffice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=10, verbose_name='کد امور')),
-                ('name', models.CharField(max_length=150, verbose_name='نام امور')),
-                ('address', models.CharField(blank=True, max_length=300, verbose_name='نشانی')),
-                ('cities', models.ManyToManyField(related_name='offices', to='subscribers.city', verbose_name='شهرها')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=10, verbose_name="کد امور")),
+                ("name", models.CharField(max_length=150, verbose_name="نام امور")),
+                ("address", models.CharField(blank=True, max_length=300, verbose_name="نشانی")),
+                (
+                    "cities",
+                    models.ManyToManyField(
+                        related_name="offices", to="subscribers.city", verbose_name="شهرها"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'امور (دفتر منطقه)',
-                'verbose_name_plural': 'امور (دفاتر منطقه)',
-                'ordering': ['company__name', 'name'],
+                "verbose_name": "امور (دفتر منطقه)",
+                "verbose_name_plural": "امور (دفاتر منطقه)",
+                "ordering": ["company__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='OfficePhone',
+            name="OfficePhone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(help_text='مثلاً: رئیس خدمات مشترکین', max_length=120, verbose_name='عنوان')),
-                ('number', models.CharField(max_length=40, validators=[django.core.validators.RegexValidator('^[0-9\\-\\s]{3,20}$', 'شماره تلفن فقط می\u200cتواند شامل رقم، فاصله و خط تیره باشد.')], verbose_name='شماره تلفن')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='ترتیب')),
-                ('office', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phones', to='subscribers.districtoffice', verbose_name='امور')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "title",
+                    models.CharField(
+                        help_text="مثلاً: رئیس خدمات مشترکین", max_length=120, verbose_name="عنوان"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        max_length=40,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[0-9\\-\\s]{3,20}$",
+                                "شماره تلفن فقط می\u200cتواند شامل رقم، فاصله و خط تیره باشد.",
+                            )
+                        ],
+                        verbose_name="شماره تلفن",
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="ترتیب")),
+                (
+                    "office",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phones",
+                        to="subscribers.districtoffice",
+                        verbose_name="امور",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'شماره تلفن امور',
-                'verbose_name_plural': 'شماره تلفن\u200cهای امور',
-                'ordering': ['office', 'order', 'id'],
+                "verbose_name": "شماره تلفن امور",
+                "verbose_name_plural": "شماره تلفن\u200cهای امور",
+                "ordering": ["office", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='UtilityCompany',
+            name="UtilityCompany",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('electricity', 'برق'), ('gas', 'گاز'), ('telecom', 'تلفن ثابت')], max_length=20, verbose_name='نوع خدمت')),
-                ('name', models.CharField(max_length=150, unique=True, verbose_name='نام شرکت')),
-                ('short_name', models.CharField(blank=True, max_length=60, verbose_name='نام کوتاه')),
-                ('code', models.CharField(help_text='سه رقم پیش از رقم نوع خدمت در شناسه قبض.', max_length=3, validators=[django.core.validators.RegexValidator('^\\d{3}$', 'کد شرکت باید دقیقاً ۳ رقم باشد.')], verbose_name='کد شرکت در شناسه قبض')),
-                ('call_center', models.CharField(blank=True, max_length=40, validators=[django.core.validators.RegexValidator('^[0-9\\-\\s]{3,20}$', 'شماره تلفن فقط می\u200cتواند شامل رقم، فاصله و خط تیره باشد.')], verbose_name='مرکز تماس')),
-                ('cities', models.ManyToManyField(related_name='companies', to='subscribers.city', verbose_name='محدوده خدمات')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("electricity", "برق"), ("gas", "گاز"), ("telecom", "تلفن ثابت")],
+                        max_length=20,
+                        verbose_name="نوع خدمت",
+                    ),
+                ),
+                ("name", models.CharField(max_length=150, unique=True, verbose_name="نام شرکت")),
+                (
+                    "short_name",
+                    models.CharField(blank=True, max_length=60, verbose_name="نام کوتاه"),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="سه رقم پیش از رقم نوع خدمت در شناسه قبض.",
+                        max_length=3,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{3}$", "کد شرکت باید دقیقاً ۳ رقم باشد."
+                            )
+                        ],
+                        verbose_name="کد شرکت در شناسه قبض",
+                    ),
+                ),
+                (
+                    "call_center",
+                    models.CharField(
+                        blank=True,
+                        max_length=40,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[0-9\\-\\s]{3,20}$",
+                                "شماره تلفن فقط می\u200cتواند شامل رقم، فاصله و خط تیره باشد.",
+                            )
+                        ],
+                        verbose_name="مرکز تماس",
+                    ),
+                ),
+                (
+                    "cities",
+                    models.ManyToManyField(
+                        related_name="companies", to="subscribers.city", verbose_name="محدوده خدمات"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'شرکت خدمات\u200cرسان',
-                'verbose_name_plural': 'شرکت\u200cهای خدمات\u200cرسان',
-                'ordering': ['kind', 'name'],
+                "verbose_name": "شرکت خدمات\u200cرسان",
+                "verbose_name_plural": "شرکت\u200cهای خدمات\u200cرسان",
+                "ordering": ["kind", "name"],
             },
         ),
         migrations.AddField(
-            model_name='districtoffice',
-            name='company',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='offices', to='subscribers.utilitycompany', verbose_name='شرکت'),
+            model_name="districtoffice",
+            name="company",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="offices",
+                to="subscribers.utilitycompany",
+                verbose_name="شرکت",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='utilitycompany',
-            constraint=models.UniqueConstraint(fields=('kind', 'code'), name='company_code_unique_per_kind'),
+            model_name="utilitycompany",
+            constraint=models.UniqueConstraint(
+                fields=("kind", "code"), name="company_code_unique_per_kind"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='districtoffice',
-            constraint=models.UniqueConstraint(fields=('company', 'code'), name='office_code_unique_per_company'),
+            model_name="districtoffice",
+            constraint=models.UniqueConstraint(
+                fields=("company", "code"), name="office_code_unique_per_company"
+            ),
         ),
     ]
