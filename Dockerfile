@@ -19,7 +19,7 @@ COPY --from=assets /src/static/vendor static/vendor
 # collectstatic needs settings but no real secrets or database.
 RUN SECRET_KEY=build-only-$(head -c 48 /dev/urandom | base64 | tr -dc a-zA-Z0-9) \
     ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 \
-    python manage.py collectstatic --noinput --ignore "jquery-ui.min.css"
+    python manage.py collectstatic --noinput
 RUN useradd --system --home /app portal && mkdir -p /app/var && chown -R portal /app/var
 USER portal
 EXPOSE 8000

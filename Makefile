@@ -67,8 +67,13 @@ test: setup-test
 		$(PY) -m pytest --create-db --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 # --- the rest ------------------------------------------------------------------------------
+# Benchmarks use their own database (portal_bench) so demo data never lands in yours.
 bench: setup
 	@backends=$$(CI= $(PY) scripts/test_backends.py) || exit 1; eval "$$backends"; \
+		if [ -n "$${DATABASE_URL:-}" ]; then \
+			export DATABASE_URL="$${DATABASE_URL%/*}/portal_bench"; \
+			$(PY) scripts/ensure_database.py "$$DATABASE_URL" || exit 1; \
+		fi; \
 		$(PY) bench/run.py $(BENCH_ARGS)
 
 lint:

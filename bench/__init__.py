@@ -1,0 +1,1 @@
+"""Benchmark runner for `make bench`: see bench/README.md."""

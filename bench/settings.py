@@ -1,0 +1,13 @@
+"""Settings for the benchmark server: production-like base settings, DEBUG forced off.
+
+The only override is STATIC_ROOT. With DEBUG off the manifest static storage refuses to
+render any page whose static files were not collected, and collecting them into the
+project's own STATIC_ROOT would write outside bench/; so the runner collects them into
+bench/var/staticfiles instead.
+"""
+
+from portal.settings.base import *  # noqa: F403
+from portal.settings.base import BASE_DIR
+
+DEBUG = False
+STATIC_ROOT = BASE_DIR / "bench" / "var" / "staticfiles"
