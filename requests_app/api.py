@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 
-from portal.api import PortalCursorPagination
+from portal.api import JalaliField, PortalCursorPagination
 from requests_app import selectors
 from requests_app.models import FaqEntry, ServiceCard
 
@@ -35,6 +35,7 @@ class ServiceCardSerializer(serializers.ModelSerializer):
         source="complaint_channel_lines", many=True, read_only=True
     )
     page_url = serializers.SerializerMethodField()
+    updated_at_jalali = JalaliField(source="updated_at")
 
     class Meta:
         model = ServiceCard
@@ -62,6 +63,7 @@ class ServiceCardSerializer(serializers.ModelSerializer):
             "complaint_channels",
             "page_url",
             "updated_at",
+            "updated_at_jalali",
         ]
         read_only_fields = fields
 
@@ -74,10 +76,19 @@ class ServiceCardSerializer(serializers.ModelSerializer):
 
 class FaqEntrySerializer(serializers.ModelSerializer):
     category_display = serializers.CharField(source="get_category_display", read_only=True)
+    updated_at_jalali = JalaliField(source="updated_at")
 
     class Meta:
         model = FaqEntry
-        fields = ["id", "category", "category_display", "question", "answer", "updated_at"]
+        fields = [
+            "id",
+            "category",
+            "category_display",
+            "question",
+            "answer",
+            "updated_at",
+            "updated_at_jalali",
+        ]
         read_only_fields = fields
 
 

@@ -43,6 +43,7 @@ CARD_FIELDS = {
     "complaint_channels",
     "page_url",
     "updated_at",
+    "updated_at_jalali",
 }
 
 
@@ -147,6 +148,7 @@ def test_faq_list_and_category_filter(client, demo):
         "question",
         "answer",
         "updated_at",
+        "updated_at_jalali",
     }
 
     telecom = client.get(f"{FAQ_URL}?category=telecom").json()["results"]
@@ -201,3 +203,14 @@ def test_schema_documents_the_catalog_endpoints():
     list_op = schema["paths"]["/api/v1/service-cards/"]["get"]
     assert {p["name"] for p in list_op["parameters"]} >= {"cursor", "section"}
     assert "security" not in list_op or list_op["security"] in ([], [{}])
+
+
+def test_dates_come_with_a_jalali_companion(client):
+    import re
+
+    ServiceCardFactory()
+    FaqEntryFactory()
+    card = client.get(LIST_URL).json()["results"][0]
+    faq = client.get(FAQ_URL).json()["results"][0]
+    for item in (card, faq):
+        assert re.fullmatch(r"1[34]\d\d/\d\d/\d\d \d\d:\d\d", item["updated_at_jalali"])
