@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
 
-from subscribers.models import City, DistrictOffice, OfficePhone, UtilityCompany
+from subscribers.models import City, DistrictOffice, OfficePhone, User, UtilityCompany
 
 
 @admin.register(City)
@@ -31,3 +32,8 @@ class DistrictOfficeAdmin(admin.ModelAdmin):
     search_fields = ["name", "code", "company__name"]
     filter_horizontal = ["cities"]
     inlines = [OfficePhoneInline]
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin):
+    pass

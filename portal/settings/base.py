@@ -134,6 +134,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Auth and sessions -------------------------------------------------------------------
+AUTH_USER_MODEL = "subscribers.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

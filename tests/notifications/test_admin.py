@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from notifications.models import OutboxMessage
@@ -28,8 +29,8 @@ def make(key: str, recipient: str = MOBILE, **fields) -> OutboxMessage:
     return message
 
 
-def staff(*codenames: str) -> User:
-    user = User.objects.create_user("operator", password="x", is_staff=True)
+def staff(*codenames: str):
+    user = get_user_model().objects.create_user("operator", password="x", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
     return user
 
