@@ -19,11 +19,13 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("requests_app.api_urls")),
+    path("", include("subscribers.api_urls")),
 ]
 
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("", include("requests_app.urls")),
+    path("", include("subscribers.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
 ]

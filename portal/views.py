@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from subscribers import selectors as subscriber_selectors
+from subscribers.selectors import reference as subscriber_selectors
 
 
 def home(request: HttpRequest) -> HttpResponse:

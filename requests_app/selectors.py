@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404
 
 from portal.digits import normalize_digits
 from requests_app.models import FaqEntry, ServiceCard
-from subscribers import selectors as subscriber_selectors
 from subscribers.models import UtilityCompany
+from subscribers.selectors import reference as subscriber_selectors
 
 
 @dataclass

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from requests_app import selectors
 from requests_app.models import ServiceCard
-from subscribers import selectors as subscriber_selectors
+from subscribers.selectors import reference as subscriber_selectors
 
 Section = ServiceCard.Section
 

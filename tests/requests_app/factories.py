@@ -4,7 +4,6 @@ import factory
 from factory.django import DjangoModelFactory
 
 from requests_app.models import FaqEntry, ServiceCard
-from subscribers.models import City, DistrictOffice, OfficePhone, UtilityCompany
 
 
 class FaqEntryFactory(DjangoModelFactory):
@@ -40,37 +39,19 @@ class ServiceCardFactory(DjangoModelFactory):
     is_published = True
 
 
-class CityFactory(DjangoModelFactory):
-    class Meta:
-        model = City
-        django_get_or_create = ("province", "name")
+# Reference-data factories live in tests/factories.py; re-exported for these tests' imports.
+from tests.factories import (  # noqa: E402
+    CityFactory,
+    DistrictOfficeFactory,
+    OfficePhoneFactory,
+    UtilityCompanyFactory,
+)
 
-    name = factory.Sequence(lambda n: f"شهر {n}")
-    province = "استان آزمون"
-
-
-class UtilityCompanyFactory(DjangoModelFactory):
-    class Meta:
-        model = UtilityCompany
-
-    kind = UtilityCompany.Kind.ELECTRICITY
-    name = factory.Sequence(lambda n: f"شرکت آزمون {n}")
-    code = factory.Sequence(lambda n: f"{n % 1000:03d}")
-
-
-class DistrictOfficeFactory(DjangoModelFactory):
-    class Meta:
-        model = DistrictOffice
-
-    company = factory.SubFactory(UtilityCompanyFactory)
-    code = factory.Sequence(lambda n: f"{n:02d}")
-    name = factory.Sequence(lambda n: f"امور آزمون {n}")
-
-
-class OfficePhoneFactory(DjangoModelFactory):
-    class Meta:
-        model = OfficePhone
-
-    office = factory.SubFactory(DistrictOfficeFactory)
-    title = "رئیس خدمات مشترکین"
-    number = factory.Sequence(lambda n: f"041-3{n % 10_000_000:07d}")
+__all__ = [
+    "CityFactory",
+    "DistrictOfficeFactory",
+    "FaqEntryFactory",
+    "OfficePhoneFactory",
+    "ServiceCardFactory",
+    "UtilityCompanyFactory",
+]

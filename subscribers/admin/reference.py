@@ -1,7 +1,6 @@
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
 
-from subscribers.models import City, DistrictOffice, OfficePhone, User, UtilityCompany
+from subscribers.models import City, DistrictOffice, OfficePhone, UtilityCompany
 
 
 @admin.register(City)
@@ -32,8 +31,3 @@ class DistrictOfficeAdmin(admin.ModelAdmin):
     search_fields = ["name", "code", "company__name"]
     filter_horizontal = ["cities"]
     inlines = [OfficePhoneInline]
-
-
-@admin.register(User)
-class PortalUserAdmin(UserAdmin):
-    pass

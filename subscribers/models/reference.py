@@ -1,11 +1,5 @@
-"""Accounts and the reference data every subscriber belongs to.
+"""Reference data every account belongs to: cities, utility companies, district offices."""
 
-The custom ``User`` exists from the first migration because Django cannot swap the user
-model later without rewriting every migration; the accounts issue adds its fields (person
-kind, national code, verified mobile, office) and subscriptions, kiosk operators and roles.
-"""
-
-from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -112,12 +106,3 @@ class OfficePhone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title}: {self.number}"
-
-
-class User(AbstractUser):
-    """A login: subscriber (natural or legal person), kiosk operator or office staff."""
-
-    class Meta(AbstractUser.Meta):
-        verbose_name = "کاربر"
-        verbose_name_plural = "کاربران"
-        swappable = "AUTH_USER_MODEL"

@@ -1,0 +1,1 @@
+"""subscribers' read paths, one module per area; querysets come back scoped and joined."""

@@ -1,0 +1,1 @@
+"""subscribers' write paths, one module per area (otp, accounts, subscriptions, kiosk, audit)."""

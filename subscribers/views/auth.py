@@ -1,0 +1,3 @@
+"""Placeholder routes; replaced by the module's owner."""
+
+urlpatterns: list = []
