@@ -6,10 +6,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal import views
 
-admin.site.site_header = "مدیریت سامانه خدمات غیرحضوری"
-admin.site.site_title = "مدیریت سامانه"
-admin.site.index_title = "امور مشترکین"
-
 portal_patterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),

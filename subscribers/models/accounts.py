@@ -62,6 +62,18 @@ class User(AbstractUser):
             ),
         ]
 
+    def get_session_auth_hash(self) -> str:
+        """Sessions carry this hash; it covers the mobile as well as the password, so changing
+        either ends every other session of the account (the current one is re-keyed with
+        ``update_session_auth_hash``)."""
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            "subscribers.User.get_session_auth_hash",
+            f"{self.password}:{self.mobile}",
+            algorithm="sha256",
+        ).hexdigest()
+
     @property
     def is_subscriber(self) -> bool:
         return self.kind in (self.Kind.NATURAL, self.Kind.LEGAL)
