@@ -58,7 +58,19 @@ def snapshot() -> dict[str, list]:
 
 
 def wipe() -> None:
-    for model in (OfficePhone, DistrictOffice, UtilityCompany, City, FaqEntry, ServiceCard):
+    from subscribers.models import (
+        KioskOffice,
+        KioskOperator,
+        OrganisationAccess,
+        Subscription,
+        SubscriptionLink,
+        User,
+    )
+
+    for model in (
+        OrganisationAccess, SubscriptionLink, Subscription, KioskOperator, KioskOffice, User,
+        OfficePhone, DistrictOffice, UtilityCompany, City, FaqEntry, ServiceCard,
+    ):  # fmt: skip
         model.objects.all().delete()
 
 
@@ -234,3 +246,29 @@ def test_refuses_where_demo_data_is_not_allowed(settings):
     with pytest.raises(CommandError):
         run()
     assert not UtilityCompany.objects.exists()
+
+
+def test_accounts_step_covers_every_role_subscriber_kind_and_an_organisation():
+    from django.contrib.auth.models import Group
+
+    from subscribers import roles
+    from subscribers.models import KioskOperator, OrganisationAccess, SubscriptionLink, User
+
+    run()
+    for role in roles.ALL_ROLES:
+        assert Group.objects.get(name=role).user_set.exists(), role
+    offices = DistrictOffice.objects.count()
+    clerks = User.objects.filter(groups__name=roles.OFFICE_CLERK).values("office").distinct()
+    assert clerks.count() == offices
+    assert User.objects.filter(kind=User.Kind.NATURAL, is_active=True).count() >= 3
+    access = OrganisationAccess.objects.get(status=OrganisationAccess.Status.APPROVED)
+    assert SubscriptionLink.objects.filter(user=access.organisation).count() > 5
+    assert SubscriptionLink.objects.filter(role=SubscriptionLink.Role.TENANT).exists()
+    assert KioskOperator.objects.filter(is_active=True).exists()
+    from portal import identifiers
+
+    for sub in access.organisation.subscription_links.select_related("subscription__company"):
+        company = sub.subscription.company
+        identifiers.clean_bill_id(
+            sub.subscription.bill_id, company_code=company.code, service_type=company.service_digit
+        )

@@ -14,76 +14,19 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import models, transaction
+from django.db import transaction
 
+from portal.demo import SeedContext, Step, set_m2m, upsert
 from requests_app.models import FaqEntry, ServiceCard
+from subscribers.demo import seed_accounts
 from subscribers.models import City, DistrictOffice, OfficePhone, UtilityCompany
 
 DEFAULT_SEED = 1403
-
-M = TypeVar("M", bound=models.Model)
-
-
-@dataclass
-class SeedContext:
-    rng: random.Random
-    # Rows later steps build on, by the keys used in this module ("tabriz-electricity",
-    # "tabriz-electricity/01").
-    companies: dict[str, UtilityCompany] = field(default_factory=dict)
-    offices: dict[str, DistrictOffice] = field(default_factory=dict)
-    stats: Counter = field(default_factory=Counter)
-    touched_models: list[type[models.Model]] = field(default_factory=list)
-    credentials: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def add_credentials(self, role: str, username: str, password: str) -> None:
-        """Register a demo login so the summary prints it (the accounts step uses this)."""
-        self.credentials.append((role, username, password))
-
-    def _touch(self, model: type[models.Model], outcome: str) -> None:
-        self.stats[outcome] += 1
-        if model not in self.touched_models:
-            self.touched_models.append(model)
-
-
-def upsert(ctx: SeedContext, model: type[M], lookup: dict[str, Any], defaults: dict[str, Any]) -> M:
-    """``update_or_create`` on a natural key that writes only when a value differs.
-
-    Unlike ``update_or_create`` it leaves an unchanged row alone (no UPDATE, no new
-    ``auto_now`` stamp), so a second run really changes nothing and the summary can say so.
-    """
-    obj = model.objects.filter(**lookup).first()
-    if obj is None:
-        obj = model.objects.create(**lookup, **defaults)
-        ctx._touch(model, "created")
-        return obj
-    changed = [name for name, value in defaults.items() if getattr(obj, name) != value]
-    if changed:
-        for name in changed:
-            setattr(obj, name, defaults[name])
-        auto_now = [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
-        obj.save(update_fields=changed + auto_now)
-        ctx._touch(model, "updated")
-    else:
-        ctx._touch(model, "unchanged")
-    return obj
-
-
-def set_m2m(manager, objs: Iterable[models.Model]) -> None:
-    """Make a many-to-many relation hold exactly ``objs``, writing only the difference."""
-    manager.set(list(objs))
-
-
-class Step(NamedTuple):
-    title: str
-    run: Callable[[SeedContext], None]
-
 
 # --- Reference data: companies, cities, district offices and their phone book -------------
 
@@ -911,37 +854,13 @@ def seed_service_cards(ctx: SeedContext) -> None:
 # --- Demo accounts -----------------------------------------------------------------------------
 
 
-DEMO_ADMIN = ("admin", "Demo-Admin-1403")
-
-
-def seed_demo_accounts(ctx: SeedContext) -> None:
-    """Demo logins. Only seed_demo creates them (never a migration), so production has none.
-
-    The system administrator is a Django superuser for the admin. The accounts issue adds
-    subscribers, kiosk operators and office staff here: create each user on its username,
-    set the password only on creation (a second run changes nothing), give staff their office
-    from ``ctx.offices``, and call ``ctx.add_credentials`` so the summary prints the login.
-    """
-    username, password = DEMO_ADMIN
-    user_model = get_user_model()
-    admin = user_model.objects.filter(username=username).first()
-    if admin is None:
-        user_model.objects.create_superuser(
-            username=username, password=password, first_name="مدیر", last_name="سامانه"
-        )
-        ctx._touch(user_model, "created")
-    else:
-        ctx._touch(user_model, "unchanged")
-    ctx.add_credentials("مدیر سامانه (system administrator)", username, password)
-
-
 # The steps, in order. Later issues insert theirs after the steps they build on, e.g.
 # subscriptions and bills after the accounts, outages after the reference data.
 STEPS: list[Step] = [
     Step("شرکت‌ها، امور و شماره تلفن واحدها", seed_reference_data),
     Step("سوالات متداول", seed_faq),
     Step("شناسنامه خدمات", seed_service_cards),
-    Step("حساب‌های نمایشی", seed_demo_accounts),
+    Step("حساب‌ها، اشتراک‌ها و دفتر پیشخوان", seed_accounts),
 ]
 
 
