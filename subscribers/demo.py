@@ -26,6 +26,7 @@ from subscribers.models import (
     SubscriptionLink,
     User,
 )
+from subscribers.services.roles import roles_sync
 
 # Demo-only passwords, printed by seed_demo and listed in README; never in production.
 SUBSCRIBER_PASSWORD = "Demo-User-1403"  # noqa: S105
@@ -43,7 +44,7 @@ def _user(ctx: SeedContext, username: str, password: str, **fields) -> User:
 
 
 def _group(user: User, role: str) -> None:
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(Group.objects.get(name=role))  # roles_sync() ran first in seed_accounts
 
 
 def _subscription(ctx: SeedContext, office_key: str, file_code: int, **fields) -> Subscription:
@@ -86,6 +87,7 @@ def _link(ctx: SeedContext, user: User, subscription: Subscription, **fields) ->
 def seed_accounts(ctx: SeedContext) -> None:
     """System administrator, staff for each role and office, subscribers, an organisation
     with more than five subscriptions and its approved representative, a kiosk operator."""
+    roles_sync()
     now = timezone.now()
     username, password = ADMIN
     admin = _user(

@@ -42,3 +42,13 @@ def pytest_collection_modifyitems(config, items):
         for marker, reason in missing.items():
             if marker in item.keywords:
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin client, logged in the way the staff login does it: password and
+    SMS code, so the session carries the second factor the admin requires."""
+    from tests.factories import login_with_second_factor
+
+    login_with_second_factor(client, admin_user)
+    return client

@@ -186,3 +186,88 @@ class KioskOperatorFactory(DjangoModelFactory):
 
     user = factory.SubFactory(StaffFactory, office=None, is_staff=False)
     kiosk = factory.SubFactory(KioskOfficeFactory)
+
+
+# --- accounts helpers (appended by the accounts work) -----------------------------------------
+
+
+def last_otp_code(mobile: str) -> str:
+    """The six-digit code of the latest SMS to ``mobile``, read from the notifications outbox
+    (the console gateway in tests), as a user would read it from their phone."""
+    import re
+
+    from notifications.models import OutboxMessage
+    from portal.digits import normalize_digits
+
+    text = normalize_digits(OutboxMessage.objects.filter(recipient=mobile).latest().text)
+    return re.search(r"\d{6}", text).group(0)
+
+
+def natural_registration_data(**overrides) -> dict:
+    """Keyword arguments for ``account_register_natural`` (a valid, fresh person)."""
+    data = {
+        "first_name": "زهرا",
+        "last_name": "رضایی",
+        "gender": NaturalProfile.Gender.FEMALE,
+        "father_name": "حسن",
+        "nationality": "ایرانی",
+        "birth_date": date(1991, 3, 21),
+        "id_number": "1234",
+        "place_of_issue": "تبریز",
+        "national_code": national_code(),
+        "postal_code": "5153847911",
+        "mobile": f"0935{_rng.randrange(10**7):07d}",
+        "password": PASSWORD,
+        "client_ip": "10.1.2.3",
+    }
+    data.update(overrides)
+    return data
+
+
+def login_with_second_factor(client, user) -> None:
+    """Log ``user`` into the test client as the staff login would: password and SMS code
+    done, so the session carries the second-factor flag the admin and /pishkhan/ require."""
+    from subscribers.permissions import STAFF_SECOND_FACTOR_SESSION_KEY
+
+    client.force_login(user)
+    session = client.session
+    session[STAFF_SECOND_FACTOR_SESSION_KEY] = True
+    session.save()
+
+
+def add_role(user, role: str):
+    """Put ``user`` in one of subscribers.roles' groups (created by migration 0003)."""
+    from django.contrib.auth.models import Group
+
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+# --- subscriptions (issue 3) -------------------------------------------------------------
+
+
+class OrganisationAccessFactory(DjangoModelFactory):
+    class Meta:
+        model = "subscribers.OrganisationAccess"
+
+    organisation = factory.SubFactory(LegalUserFactory)
+    representative = factory.SubFactory(UserFactory)
+    office = factory.SubFactory(DistrictOfficeFactory)
+    introduction_letter = factory.Sequence(lambda n: f"ن-{1000 + n}")
+
+
+def subscription_csv(
+    rows: list[dict], *, columns: list[str] | None = None, bom: bool = False
+) -> bytes:
+    """A subscriptions import file (UTF-8) from dicts; ``columns`` defaults to the keys of the
+    first row."""
+    import csv
+    import io
+
+    columns = columns or list(rows[0])
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    data = out.getvalue().encode()
+    return b"\xef\xbb\xbf" + data if bom else data

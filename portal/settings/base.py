@@ -145,7 +145,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "subscribers:login"
 
 # Absolute lifetime 12 h (cookie age, not refreshed on every request); idle timeout 30 min
 # enforced by portal.middleware.SessionIdleTimeoutMiddleware (NIST AAL2 reauthentication).

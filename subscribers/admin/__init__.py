@@ -1,3 +1,3 @@
 """subscribers' admin, one module per area. Importing registers each ModelAdmin."""
 
-from subscribers.admin import accounts, reference  # noqa: F401
+from subscribers.admin import accounts, audit, kiosk, reference, subscriptions  # noqa: F401

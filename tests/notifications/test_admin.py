@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from notifications.models import OutboxMessage
 from notifications.services import sms_enqueue
+from tests.factories import login_with_second_factor
 from tests.notifications.stubs import MOBILE
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.notifications.admin_urls")]
@@ -90,12 +91,12 @@ def test_retry_failed_action_calls_the_service(admin_client, django_capture_on_c
 
 def test_view_only_staff_sees_the_list_but_not_the_action(client):
     make("a", status=Status.FAILED)
-    client.force_login(staff("view_outboxmessage"))
+    login_with_second_factor(client, staff("view_outboxmessage"))
     response = client.get(reverse(CHANGELIST))
     assert response.status_code == 200
     assert "retry_failed" not in response.content.decode()
 
 
 def test_staff_without_permission_gets_no_access(client):
-    client.force_login(staff())
+    login_with_second_factor(client, staff())
     assert client.get(reverse(CHANGELIST)).status_code == 403

@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from tests.factories import login_with_second_factor
+
 pytestmark = pytest.mark.django_db
 
 MODELS = [model for model in admin.site._registry if model._meta.app_label != "auth"]
@@ -13,7 +15,7 @@ MODELS = [model for model in admin.site._registry if model._meta.app_label != "a
 @pytest.fixture
 def admin_client(client):
     user = get_user_model().objects.create_superuser("root", password="a-long-password-1")
-    client.force_login(user)
+    login_with_second_factor(client, user)
     return client
 
 
@@ -24,7 +26,7 @@ def test_changelist_opens(admin_client, model):
     assert admin_client.get(url).status_code == 200
 
 
-def test_admin_uses_the_portal_font(client):
-    html = client.get(reverse("admin:login")).content.decode()
+def test_admin_uses_the_portal_font(admin_client):
+    html = admin_client.get(reverse("admin:index")).content.decode()
     assert "Vazirmatn-font-face.css" in html
     assert "مدیریت سامانه خدمات غیرحضوری" in html
