@@ -10,13 +10,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.safestring import mark_safe
 
 from portal.http import client_ip
 from portal.identifiers import mask_national_code
-from subscribers.models import LegalProfile, NaturalProfile, User
+from subscribers.admin.scoping import sees_all_offices
+from subscribers.models import LegalProfile, NaturalProfile, SubscriptionLink, User
 from subscribers.services.accounts import account_disable
 
 
@@ -98,6 +99,24 @@ class PortalUserAdmin(UserAdmin):
     @admin.display(description="تلفن تأییدشده", boolean=True)
     def mobile_verified(self, obj: User) -> bool:
         return obj.mobile_verified_at is not None
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        """Office staff see the subscribers linked to a subscription of their office, and
+        their office's staff; system administrators see everyone (STYLE §6)."""
+        queryset = super().get_queryset(request).select_related("office")
+        user = request.user
+        if sees_all_offices(user):
+            return queryset
+        if user.office_id is None:
+            return queryset.none()
+        linked = Exists(
+            SubscriptionLink.objects.filter(
+                user=OuterRef("pk"),
+                ended_at__isnull=True,
+                subscription__office=user.office_id,
+            )
+        )
+        return queryset.filter(linked | Q(kind=User.Kind.STAFF, office=user.office_id))
 
     def get_inline_instances(self, request: HttpRequest, obj: User | None = None) -> list:
         if obj is None:
