@@ -179,7 +179,7 @@ def test_register_page_accepts_persian_digits_and_jalali_date(client):
     assert user.mobile == "09351234567"
     assert user.natural_profile.birth_date == date(1991, 3, 21)
     page = client.get(reverse("subscribers:verify"))
-    assert "0935***4567" in page.content.decode()
+    assert "۰۹۳۵***۴۵۶۷" in page.content.decode()  # masked, in Persian digits
     done = client.post(reverse("subscribers:verify"), {"code": last_otp_code("09351234567")})
     assert done.status_code == 302
     user.refresh_from_db()
