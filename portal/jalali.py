@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import jdatetime
 from django.utils import timezone
 
-from portal.digits import to_persian_digits
+from portal.digits import normalize_digits, to_persian_digits
 
 JALALI_MONTHS = (
     "فروردین",
@@ -57,3 +58,21 @@ def jalali_display(value: dt.date | dt.datetime | None, *, with_time: bool = Tru
     if with_time and isinstance(j, jdatetime.datetime):
         text += f"، {j.hour:02d}:{j.minute:02d}"
     return to_persian_digits(text)
+
+
+_DATE_RE = re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})$")
+
+
+def parse_jalali_date(value: str) -> dt.date:
+    """``1405/06/31`` (Persian or ASCII digits; ``/``, ``-`` or ``.``) → Gregorian ``date``.
+
+    A year above 1700 is read as Gregorian, so API clients may send ISO dates
+    (``2026-09-22``) to the same field. ``ValueError`` when it is not a real date.
+    """
+    match = _DATE_RE.fullmatch(normalize_digits(str(value or "")).strip())
+    if not match:
+        raise ValueError("format")
+    year, month, day = (int(part) for part in match.groups())
+    if year > 1700:
+        return dt.date(year, month, day)
+    return jdatetime.date(year, month, day).togregorian()

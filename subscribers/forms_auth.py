@@ -8,20 +8,17 @@ above the form where the field they belong to would otherwise be lost.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
-import jdatetime
 from django import forms
 from django.core.exceptions import ValidationError
 
 from portal.digits import normalize_digits
 from portal.errors import PortalError
 from portal.forms import LegalNationalIdField, MobileField, NationalCodeField, PostalCodeField
+from portal.jalali import parse_jalali_date
 from subscribers.models import NaturalProfile
-
-_JALALI_RE = re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})$")
 
 
 def _messages(label: str) -> dict[str, str]:
@@ -55,16 +52,6 @@ def _password(
         error_messages=_messages(label),
         widget=forms.PasswordInput(attrs={"autocomplete": autocomplete, "dir": "ltr"}),
     )
-
-
-def parse_jalali_date(value: str) -> date:
-    """``1370/01/01`` (Persian or ASCII digits, ``/``, ``-`` or ``.``) → Gregorian ``date``;
-    ``ValueError`` when it is not a real Jalali date."""
-    match = _JALALI_RE.fullmatch(normalize_digits(str(value)).strip())
-    if not match:
-        raise ValueError("format")
-    year, month, day = (int(part) for part in match.groups())
-    return jdatetime.date(year, month, day).togregorian()
 
 
 class JalaliDateField(forms.CharField):

@@ -3,32 +3,16 @@ in Persian; dates are typed in Jalali (۱۴۰۵/۰۶/۳۱) and cleaned to Gregor
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
-import jdatetime
 from django import forms
 
 from portal.digits import normalize_digits
 from portal.forms import BillIdField, LegalNationalIdField, NationalCodeField
 from portal.identifiers import InvalidIdentifier, clean_bill_id
+from portal.jalali import parse_jalali_date
 from subscribers.models import Subscription, SubscriptionLink
-
-_JALALI_RE = re.compile(r"^(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})$")
-
-
-def parse_jalali_date(value: str) -> date:
-    """``1405/06/31`` (any digits, / - or . as separators) → Gregorian ``date``; a year
-    above 1700 is read as Gregorian, for API clients that send ISO dates."""
-    text = normalize_digits(str(value or "")).strip()
-    match = _JALALI_RE.match(text)
-    if not match:
-        raise ValueError("format")
-    year, month, day = (int(part) for part in match.groups())
-    if year > 1700:
-        return date(year, month, day)
-    return jdatetime.date(year, month, day).togregorian()
 
 
 class JalaliDateField(forms.CharField):

@@ -31,13 +31,13 @@ from rest_framework.views import APIView
 
 from portal.errors import PortalError
 from portal.http import client_ip
+from portal.jalali import parse_jalali_date
 from portal.serializers import (
     LegalNationalIdSerializerField,
     MobileSerializerField,
     NationalCodeSerializerField,
     PostalCodeSerializerField,
 )
-from subscribers.forms_auth import parse_jalali_date
 from subscribers.models import NaturalProfile, OtpChallenge, OtpPurpose, User
 from subscribers.services import accounts as svc
 

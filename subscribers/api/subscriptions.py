@@ -20,8 +20,8 @@ from rest_framework.views import APIView
 
 from portal.api import JalaliField
 from portal.http import client_ip
+from portal.jalali import parse_jalali_date
 from portal.serializers import BillIdSerializerField
-from subscribers.forms_subscriptions import parse_jalali_date
 from subscribers.models import Subscription, SubscriptionLink, UtilityCompany
 from subscribers.selectors.subscriptions import (
     subscription_get_for_user,

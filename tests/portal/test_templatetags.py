@@ -34,3 +34,16 @@ def test_jalali_iso_companion():
     assert jalali_iso(moment) == "1403/05/12 10:00"
     assert jalali_iso(dt.date(2025, 3, 21)) == "1404/01/01"
     assert jalali_iso(None) is None
+
+
+def test_parse_jalali_date_accepts_persian_digits_separators_and_iso():
+    import pytest
+
+    from portal.jalali import parse_jalali_date
+
+    assert parse_jalali_date("۱۴۰۳/۰۵/۱۲") == dt.date(2024, 8, 2)
+    assert parse_jalali_date("1403-5-12") == dt.date(2024, 8, 2)
+    assert parse_jalali_date("2024-08-02") == dt.date(2024, 8, 2)
+    for bad in ("1403/13/01", "1403/12/31x", "", "12/05/1403"):
+        with pytest.raises(ValueError):
+            parse_jalali_date(bad)
