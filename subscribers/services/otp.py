@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -161,7 +162,7 @@ def otp_verify(*, challenge_id: UUID | str, code: str, purpose: str) -> OtpChall
     with transaction.atomic():
         try:
             challenge = OtpChallenge.objects.select_for_update().get(pk=challenge_id)
-        except (OtpChallenge.DoesNotExist, ValueError, TypeError):
+        except (OtpChallenge.DoesNotExist, ValueError, TypeError, ValidationError):
             raise PortalError(
                 "otp_invalid", INVALID_CODE, fields={"code": [INVALID_CODE]}
             ) from None
@@ -209,7 +210,7 @@ def otp_consume(
     )
     try:
         challenge = OtpChallenge.objects.select_for_update().get(pk=challenge_id)
-    except (OtpChallenge.DoesNotExist, ValueError, TypeError):
+    except (OtpChallenge.DoesNotExist, ValueError, TypeError, ValidationError):
         raise unusable from None
     if (
         challenge.purpose != purpose

@@ -127,3 +127,16 @@ def test_wrong_codes_are_counted_even_though_verify_raises():
     assert OtpFailure.objects.filter(mobile=MOBILE).count() == 1
     issued.challenge.refresh_from_db()
     assert issued.challenge.failed_attempts == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bad_id", ["not-a-uuid", "", "12345"])
+def test_malformed_challenge_id_is_a_wrong_code_not_a_crash(bad_id):
+    from portal.errors import PortalError
+    from subscribers.services.otp import otp_consume, otp_verify
+
+    with pytest.raises(PortalError) as verify_error:
+        otp_verify(challenge_id=bad_id, code="123456", purpose="login")
+    assert verify_error.value.code == "otp_invalid"
+    with pytest.raises(PortalError):
+        otp_consume(challenge_id=bad_id, purpose="login")
