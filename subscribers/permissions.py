@@ -11,3 +11,10 @@ STAFF_SECOND_FACTOR_SESSION_KEY = "staff_2fa_verified"
 
 def staff_second_factor_done(request: HttpRequest) -> bool:
     return bool(request.session.get(STAFF_SECOND_FACTOR_SESSION_KEY))
+
+
+def sees_all_offices(user) -> bool:
+    """Superusers and system administrators see every office; other staff only their own."""
+    from subscribers import roles
+
+    return user.is_superuser or user.groups.filter(name=roles.SYSTEM_ADMINISTRATOR).exists()

@@ -16,8 +16,8 @@ from django.utils.safestring import mark_safe
 
 from portal.http import client_ip
 from portal.identifiers import mask_national_code
-from subscribers.admin.scoping import sees_all_offices
 from subscribers.models import LegalProfile, NaturalProfile, SubscriptionLink, User
+from subscribers.permissions import sees_all_offices
 from subscribers.services.accounts import account_disable
 
 

@@ -12,8 +12,8 @@ from django.contrib import admin
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 
-from subscribers.admin.scoping import sees_all_offices
 from subscribers.models import AuditLog, SubscriptionLink
+from subscribers.permissions import sees_all_offices
 
 
 def audit_scope(queryset: QuerySet, user) -> QuerySet:

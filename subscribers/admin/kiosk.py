@@ -14,7 +14,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 
 from portal.http import client_ip
-from subscribers.admin.scoping import sees_all_offices
 from subscribers.forms_kiosk import IdentityVerificationAdminForm
 from subscribers.models import (
     IdentityVerification,
@@ -23,6 +22,7 @@ from subscribers.models import (
     OnBehalfSession,
     SubscriptionLink,
 )
+from subscribers.permissions import sees_all_offices
 from subscribers.services.identity import CHECKLISTS, identity_channel_for, identity_verify
 
 

@@ -6,12 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from subscribers import roles
-
-
-def sees_all_offices(user) -> bool:
-    """Superusers and system administrators see every office; everyone else only their own."""
-    return user.is_superuser or user.groups.filter(name=roles.SYSTEM_ADMINISTRATOR).exists()
+from subscribers.permissions import sees_all_offices
 
 
 class OfficeScopedAdminMixin:

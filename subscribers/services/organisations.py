@@ -12,6 +12,7 @@ from portal.digits import to_persian_digits
 from portal.errors import NotFound, PortalError
 from portal.identifiers import InvalidIdentifier, clean_national_code
 from subscribers.models import OrganisationAccess, Subscription, User
+from subscribers.permissions import sees_all_offices
 from subscribers.selectors.subscriptions import active_links
 from subscribers.services.audit import audit_record
 
@@ -90,7 +91,6 @@ def organisation_access_decide(
     """Approve or reject a pending request; staff only of the request's office (system
     administrators anywhere). Audited as ``organisations.access_approve`` / ``_reject``.
     Raises ``NotFound`` outside the actor's office and ``PortalError`` if not pending."""
-    from subscribers.admin.scoping import sees_all_offices
 
     with transaction.atomic():
         access = OrganisationAccess.objects.select_for_update().get(pk=access.pk)

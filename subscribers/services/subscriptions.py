@@ -40,6 +40,7 @@ from subscribers.models import (
     User,
     UtilityCompany,
 )
+from subscribers.permissions import sees_all_offices
 from subscribers.selectors.subscriptions import active_links
 from subscribers.services.audit import audit_record
 from subscribers.services.otp import otp_consume, otp_issue, otp_verify
@@ -204,11 +205,8 @@ class _Lookups:
             self.cities[(row.utilitycompany_id, row.city.name.strip())] = row.city
         # Staff scoped to one office may only import that office's rows.
         self.only_office_id: int | None = None
-        if actor is not None:
-            from subscribers.admin.scoping import sees_all_offices
-
-            if not sees_all_offices(actor):
-                self.only_office_id = actor.office_id or -1
+        if actor is not None and not sees_all_offices(actor):
+            self.only_office_id = actor.office_id or -1
 
     def company(self, row: dict[str, str]) -> UtilityCompany:
         code = _text(row, "company_code")
@@ -701,7 +699,6 @@ def subscription_link_by_office(
 
     The clerk must work in the subscription's office (system administrators anywhere).
     Audited as ``subscriptions.link_office``."""
-    from subscribers.admin.scoping import sees_all_offices
 
     if not sees_all_offices(actor) and actor.office_id != subscription.office_id:
         raise NotFound()
