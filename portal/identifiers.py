@@ -741,3 +741,47 @@ def generate_sheba(*, bank_code: str, account: str) -> str:
     bban = bank + account_digits.zfill(19)
     check = 98 - int(bban + _IR_DIGITS + "00") % 97
     return f"IR{check:02d}{bban}"
+
+
+# --- Public tracking numbers (request numbers, outage and complaint tracking codes) ----------
+# Digits only so they can be read over the phone and typed on any keypad; random, not
+# sequential, so one number says nothing about another (STYLE §6); the last digit is a Luhn
+# check digit, which catches every single-digit typo and every swap of two adjacent digits
+# except 09↔90.
+
+
+def luhn_check_digit(digits: str) -> int:
+    """The Luhn check digit to append to ``digits``."""
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        value = int(char)
+        if i % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return (10 - total % 10) % 10
+
+
+def generate_tracking_number(length: int = 10) -> str:
+    """A random ``length``-digit number whose last digit is its Luhn check digit; it never
+    starts with 0 (a leading zero is lost by spreadsheets and by people)."""
+    import secrets
+
+    if length < 4:
+        raise ValueError("a tracking number needs at least 4 digits")
+    body = str(secrets.randbelow(9) + 1) + "".join(
+        str(secrets.randbelow(10)) for _ in range(length - 2)
+    )
+    return body + str(luhn_check_digit(body))
+
+
+def is_valid_tracking_number(value: Any, length: int = 10) -> bool:
+    """True for a ``length``-digit number (Persian digits accepted) with a correct check digit."""
+    try:
+        text = normalize_identifier(value, label="شماره پیگیری")
+    except InvalidIdentifier:
+        return False
+    if len(text) != length or not text.isdigit() or text[0] == "0":
+        return False
+    return luhn_check_digit(text[:-1]) == int(text[-1])

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from requests_app import api
+from requests_app.api import catalog as api
+from requests_app.api import requests as requests_api
 
 app_name = "requests_api"
 
@@ -14,4 +15,19 @@ urlpatterns = [
         name="service-card-detail",
     ),
     path("faq/", api.FaqListAPI.as_view(), name="faq-list"),
+    path("request-types/", requests_api.RequestTypeListAPI.as_view(), name="request-type-list"),
+    path("requests/", requests_api.RequestListCreateAPI.as_view(), name="request-list"),
+    # Before requests/<number>/: "track" must never be read as a request number.
+    path("requests/track/", requests_api.RequestTrackAPI.as_view(), name="request-track"),
+    path("requests/<str:number>/", requests_api.RequestDetailAPI.as_view(), name="request-detail"),
+    path(
+        "requests/<str:number>/documents/",
+        requests_api.RequestDocumentUploadAPI.as_view(),
+        name="request-document-upload",
+    ),
+    path(
+        "requests/<str:number>/cancel/",
+        requests_api.RequestCancelAPI.as_view(),
+        name="request-cancel",
+    ),
 ]

@@ -132,6 +132,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.sms_outbox_sweep",
         "schedule": timedelta(seconds=60),
     },
+    "rate-counters-prune": {
+        "task": "subscribers.tasks.rate_counters_prune",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 # --- Auth and sessions -------------------------------------------------------------------
@@ -246,6 +250,17 @@ DEMO_DATA_ALLOWED = True
 # --- Site --------------------------------------------------------------------------------
 SITE_NAME = "سامانه خدمات غیرحضوری"
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# --- Payments ----------------------------------------------------------------------------
+# Dotted path of the bank gateway (requests_app.gateways.PaymentGateway). The sandbox is a
+# simulated bank page inside the portal with HMAC-signed callbacks; a real PSP replaces it here.
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="requests_app.gateways.SandboxGateway")
+
+# --- Outages ----------------------------------------------------------------------------
+# Expected restoration of an unplanned outage after its first report (Open311 expected_datetime).
+OUTAGE_RESTORE_SLA_HOURS = env.int("OUTAGE_RESTORE_SLA_HOURS", default=4)
+# How long before a planned window its SMS alert goes out.
+OUTAGE_ALERT_LEAD_HOURS = env.int("OUTAGE_ALERT_LEAD_HOURS", default=24)
 
 # --- Logging -----------------------------------------------------------------------------
 # Every handler passes through the redaction filter: no API key, OTP code, token or full

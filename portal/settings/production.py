@@ -34,3 +34,13 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# The sandbox bank marks fees paid without money moving: a real deployment configures its
+# PSP's gateway class, and a staging site must opt in to the sandbox explicitly.
+if PAYMENT_GATEWAY.endswith(".SandboxGateway") and not env.bool(
+    "PAYMENT_SANDBOX_ALLOWED", default=False
+):
+    raise ImproperlyConfigured(
+        "PAYMENT_GATEWAY is the sandbox bank; set a real gateway, or PAYMENT_SANDBOX_ALLOWED=true "
+        "on a staging site."
+    )

@@ -8,7 +8,7 @@ from subscribers.models.kiosk import (
     KioskOperator,
     OnBehalfSession,
 )
-from subscribers.models.otp import LoginFailure, OtpChallenge, OtpFailure, OtpPurpose
+from subscribers.models.otp import LoginFailure, OtpChallenge, OtpFailure, OtpPurpose, RateCounter
 from subscribers.models.reference import City, DistrictOffice, OfficePhone, UtilityCompany
 from subscribers.models.subscriptions import OrganisationAccess, Subscription, SubscriptionLink
 
@@ -28,6 +28,7 @@ __all__ = [
     "OtpChallenge",
     "OtpFailure",
     "OtpPurpose",
+    "RateCounter",
     "Subscription",
     "SubscriptionLink",
     "User",

@@ -81,3 +81,24 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.client_ip}"
+
+
+class RateCounter(models.Model):
+    """Fixed-window hit counters for public lookups (tracking pages, bill lookup): kept in
+    PostgreSQL like the OTP counters, so a Redis outage never turns a limit into a 500."""
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "key", "window_start"], name="ratecounter_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["window_start"], name="ratecounter_window")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.window_start:%Y-%m-%d %H:%M} ×{self.hits}"

@@ -58,20 +58,40 @@ def snapshot() -> dict[str, list]:
 
 
 def wipe() -> None:
+    from requests_app.models import (
+        BillingAdjustment,
+        Complaint,
+        Payment,
+        RequestType,
+        ServiceRequest,
+    )
     from subscribers.models import (
+        AuditLog,
         KioskOffice,
-        KioskOperator,
         OrganisationAccess,
         Subscription,
         SubscriptionLink,
         User,
     )
 
+    # The audit log is append-only (a trigger refuses DELETE on PostgreSQL): the kiosk
+    # payments of the demo requests are audited, so the users in them and the kiosk stay.
+    audited = {
+        pk
+        for pair in AuditLog.objects.values_list("actor_id", "on_behalf_of_id")
+        for pk in pair
+        if pk
+    }
+    ServiceRequest.objects.filter(parent__isnull=False).delete()
     for model in (
-        OrganisationAccess, SubscriptionLink, Subscription, KioskOperator, KioskOffice, User,
-        OfficePhone, DistrictOffice, UtilityCompany, City, FaqEntry, ServiceCard,
+        Payment, BillingAdjustment, Complaint, ServiceRequest, RequestType,
+        OrganisationAccess, SubscriptionLink, Subscription,
     ):  # fmt: skip
         model.objects.all().delete()
+    User.objects.exclude(pk__in=audited).exclude(kiosk_operator__isnull=False).delete()
+    for model in (OfficePhone, DistrictOffice, UtilityCompany, FaqEntry, ServiceCard):
+        model.objects.all().delete()
+    City.objects.exclude(pk__in=KioskOffice.objects.values("city")).delete()
 
 
 def test_second_run_changes_nothing():
@@ -272,3 +292,21 @@ def test_accounts_step_covers_every_role_subscriber_kind_and_an_organisation():
         identifiers.clean_bill_id(
             sub.subscription.bill_id, company_code=company.code, service_type=company.service_digit
         )
+
+
+def test_demo_requests_cover_every_stage_across_offices_and_types():
+    from requests_app.models import Payment, RequestType, ServiceRequest, Status
+
+    run()
+    requests = ServiceRequest.objects.all()
+    assert set(requests.values_list("status", flat=True)) == set(Status.values)
+    assert requests.values("office").distinct().count() >= 4
+    assert requests.values("request_type").distinct().count() >= 9
+    assert RequestType.objects.filter(company_kind="gas").count() >= 5
+    gas_test = RequestType.objects.get(service_id="130316670112")
+    assert (gas_test.sla_hours, gas_test.kiosk_charge) == (24, 109_000)
+    # The kiosk-filed gas meter test carries the kiosk's own charge, paid in cash there.
+    kiosk_paid = Payment.objects.filter(purpose="kiosk_charge", state="paid").get()
+    assert kiosk_paid.amount == 109_000 and kiosk_paid.method == "kiosk_cash"
+    # Every move went through the services: each request has its events.
+    assert not requests.exclude(status=Status.DRAFT).filter(events__isnull=True).exists()

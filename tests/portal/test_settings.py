@@ -45,6 +45,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": GOOD_SECRET,
     "ALLOWED_HOSTS": "eservices.example.ir",
     "DATABASE_URL": "sqlite:////tmp/portal-deploy-check.sqlite3",
+    "PAYMENT_SANDBOX_ALLOWED": "true",
 }
 
 
@@ -61,6 +62,13 @@ def test_production_refuses_the_dev_secret():
     result = _manage("check", **env)
     assert result.returncode != 0
     assert "SECRET_KEY must be a random string" in result.stderr
+
+
+def test_production_refuses_the_sandbox_bank_unless_allowed():
+    env = {**PRODUCTION_ENV, "PAYMENT_SANDBOX_ALLOWED": ""}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "PAYMENT_GATEWAY is the sandbox bank" in result.stderr
 
 
 def test_production_passes_check_deploy():

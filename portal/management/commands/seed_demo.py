@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from portal.demo import SeedContext, Step, set_m2m, upsert
+from requests_app.demo import seed_request_types, seed_requests
 from requests_app.models import FaqEntry, ServiceCard
 from subscribers.demo import seed_accounts
 from subscribers.models import City, DistrictOffice, OfficePhone, UtilityCompany
@@ -861,6 +862,8 @@ STEPS: list[Step] = [
     Step("سوالات متداول", seed_faq),
     Step("شناسنامه خدمات", seed_service_cards),
     Step("حساب‌ها، اشتراک‌ها و دفتر پیشخوان", seed_accounts),
+    Step("انواع درخواست", seed_request_types),
+    Step("درخواست‌های نمونه در همه مراحل", seed_requests),
 ]
 
 

@@ -1,3 +1,5 @@
+"""Help content: FAQ entries and service cards (the national service-information form)."""
+
 from django.contrib import admin
 
 from requests_app.models import FaqEntry, ServiceCard

@@ -108,6 +108,8 @@ def service_card(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "card": card,
         "companies": selectors.service_card_companies(card=card),
+        # The request types this card describes: the card page is where a citizen files them.
+        "request_types": [t for t in card.request_types.all() if t.is_active],
         "crumbs": [*_catalog_crumbs(), (card.get_section_display(), section_url)],
     }
     return render(request, "requests_app/service_card.html", context)

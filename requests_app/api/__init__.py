@@ -1,0 +1,1 @@
+"""API of requests_app: the catalog (``catalog``) and service requests (``requests``)."""
