@@ -16,12 +16,15 @@ api_v1 = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("requests_app.api_urls")),
     path("", include("subscribers.api_urls")),
+    path("", include("outages.api_urls")),
 ]
 
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("", include("requests_app.urls")),
     path("", include("subscribers.urls")),
+    path("", include("outages.urls")),
+    path("open311/v2/", include("outages.open311.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
 ]

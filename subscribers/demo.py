@@ -223,6 +223,7 @@ def seed_accounts(ctx: SeedContext) -> None:
             1_100_201,
             mobile=maryam.mobile,
             holder_id=maryam.national_code,
+            feeder_code="TB01-F1",  # outages/demo.py's feeders
         ),
     )
     _link(
@@ -236,10 +237,17 @@ def seed_accounts(ctx: SeedContext) -> None:
         ctx,
         ali,
         _subscription(
-            ctx, "qom-electricity/01", 3_300_401, mobile=ali.mobile, holder_id=ali.national_code
+            ctx,
+            "qom-electricity/01",
+            3_300_401,
+            mobile=ali.mobile,
+            holder_id=ali.national_code,
+            feeder_code="QM01-F1",
         ),
     )
-    rented = _subscription(ctx, "tabriz-electricity/02", 1_100_202, mobile="09147654321")
+    rented = _subscription(
+        ctx, "tabriz-electricity/02", 1_100_202, mobile="09147654321", feeder_code="TB02-F1"
+    )
     _link(
         ctx,
         zahra,
@@ -287,6 +295,7 @@ def seed_accounts(ctx: SeedContext) -> None:
             address=f"تبریز، ایستگاه پمپاژ شماره {i + 1}",
             mobile=org.mobile,
             holder_id=org.legal_national_id,
+            feeder_code="TB01-F2" if i % 2 else "TB02-F2",
         )
         _link(ctx, org, sub)
     access = upsert(

@@ -136,6 +136,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subscribers.tasks.rate_counters_prune",
         "schedule": timedelta(hours=1),
     },
+    "outage-alerts": {
+        "task": "outages.tasks.outage_alerts_send",
+        "schedule": timedelta(minutes=10),
+    },
 }
 
 # --- Auth and sessions -------------------------------------------------------------------

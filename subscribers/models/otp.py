@@ -17,6 +17,7 @@ class OtpPurpose(models.TextChoices):
     MOBILE_CHANGE = "mobile_change", "تغییر تلفن همراه"
     LINK = "link", "اتصال اشتراک"
     STAFF_LOGIN = "staff_login", "ورود کارکنان"
+    OUTAGE_REPORT = "outage_report", "گزارش خاموشی"
 
 
 class OtpChallenge(models.Model):

@@ -9,10 +9,15 @@ from subscribers import roles
 
 def _role_permissions() -> list[tuple[str, dict[str, list[str]]]]:
     """(app label, role → codenames) of every app that grants its models to the roles."""
+    from outages.roles import ROLE_PERMISSIONS as OUTAGE_PERMISSIONS
     from requests_app.roles import ROLE_PERMISSIONS as REQUEST_PERMISSIONS
     from subscribers.roles import ROLE_PERMISSIONS as SUBSCRIBER_PERMISSIONS
 
-    return [("subscribers", SUBSCRIBER_PERMISSIONS), ("requests_app", REQUEST_PERMISSIONS)]
+    return [
+        ("subscribers", SUBSCRIBER_PERMISSIONS),
+        ("requests_app", REQUEST_PERMISSIONS),
+        ("outages", OUTAGE_PERMISSIONS),
+    ]
 
 
 def roles_sync() -> dict[str, Group]:

@@ -82,6 +82,17 @@ def wipe() -> None:
         for pk in pair
         if pk
     }
+    from outages.models import (
+        Feeder,
+        Incident,
+        IncidentEvent,
+        Open311ApiKey,
+        OutageReport,
+        ScheduledOutage,
+    )
+
+    for model in (OutageReport, IncidentEvent, Incident, ScheduledOutage, Feeder, Open311ApiKey):
+        model.objects.all().delete()
     ServiceRequest.objects.filter(parent__isnull=False).delete()
     for model in (
         Payment, BillingAdjustment, Complaint, ServiceRequest, RequestType,
@@ -89,8 +100,13 @@ def wipe() -> None:
     ):  # fmt: skip
         model.objects.all().delete()
     User.objects.exclude(pk__in=audited).exclude(kiosk_operator__isnull=False).delete()
-    for model in (OfficePhone, DistrictOffice, UtilityCompany, FaqEntry, ServiceCard):
+    # The outage schedule's audit rows name their district office, so those offices (and
+    # their companies) stay too; the next run upserts them unchanged.
+    audited_offices = set(AuditLog.objects.exclude(office=None).values_list("office_id", flat=True))
+    for model in (OfficePhone, FaqEntry, ServiceCard):
         model.objects.all().delete()
+    DistrictOffice.objects.exclude(pk__in=audited_offices).delete()
+    UtilityCompany.objects.exclude(offices__in=audited_offices).delete()
     City.objects.exclude(pk__in=KioskOffice.objects.values("city")).delete()
 
 
