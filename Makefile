@@ -13,7 +13,7 @@ STAMPS := .make
 # Debian packages: WeasyPrint (pango, harfbuzz-subset), python-magic (libmagic1);
 # tests add Debian's Chromium for Playwright and poppler-utils (pdftotext) for PDF checks.
 APT_RUN := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libmagic1
-APT_TEST := chromium poppler-utils
+APT_TEST := chromium poppler-utils zbar-tools
 
 .PHONY: help run test bench setup setup-test system-run system-test venv assets lint format migrate demo clean
 
@@ -74,7 +74,7 @@ bench: setup
 			export DATABASE_URL="$${DATABASE_URL%/*}/portal_bench"; \
 			$(PY) scripts/ensure_database.py "$$DATABASE_URL" || exit 1; \
 		fi; \
-		$(PY) bench/run.py $(BENCH_ARGS)
+		$(PY) bench/run.py $(BENCH_ARGS) && $(PY) bench/offline.py $(OFFLINE_ARGS)
 
 lint:
 	$(VENV)/bin/ruff check .

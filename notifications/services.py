@@ -16,6 +16,7 @@ waiting, sends once. Every later transition is conditioned on the claim token of
 
 from __future__ import annotations
 
+import importlib
 import logging
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -591,10 +592,17 @@ def enqueue_task_on_commit(task_name: str, **kwargs: Any) -> None:
     transaction.on_commit(partial(_publish, task_name, kwargs))
 
 
-def _publish(task_name: str, kwargs: dict[str, Any]) -> None:
-    from notifications import tasks  # tasks import this module
+def _task(task_name: str):
+    """A task of notifications by its short name, or any app's by its dotted path
+    (``billing.tasks.bill_notices_for_import``)."""
+    module_name, _, name = task_name.rpartition(".")
+    # Imported here: task modules import this module.
+    module = importlib.import_module(module_name or "notifications.tasks")
+    return getattr(module, name)
 
-    task = getattr(tasks, task_name)
+
+def _publish(task_name: str, kwargs: dict[str, Any]) -> None:
+    task = _task(task_name)
     try:
         task.apply_async(kwargs=kwargs, retry_policy=PUBLISH_RETRY_POLICY)
     except OperationalError as exc:

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("requests_app.api_urls")),
     path("", include("subscribers.api_urls")),
     path("", include("outages.api_urls")),
+    path("", include("billing.api_urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,7 @@ urlpatterns = [
     path("", include("requests_app.urls")),
     path("", include("subscribers.urls")),
     path("", include("outages.urls")),
+    path("", include("billing.urls")),
     path("open311/v2/", include("outages.open311.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import jdatetime
+
 from portal.demo import SeedContext, upsert
 from requests_app.models import RequestType, RequiredDocument, ServiceCard
 
@@ -44,6 +46,31 @@ CAPACITY_FIELDS = [
     {"name": "phase", "label": "نوع فاز", "kind": "choice", "required": True,
      "choices": [["single", "تک‌فاز"], ["three", "سه‌فاز"]]},
 ]  # fmt: skip
+
+# Readings as billing.services.readings parses them: a whole number, a Jalali date (Persian
+# digits accepted) and whether the register rolled over from all nines back to zero.
+ROLLOVER_FIELD = {
+    "name": "rollover",
+    "label": "کنتور از آخرین قبض دور زده (از صفر شروع شده) است",
+    "kind": "choice",
+    "required": False,
+    "choices": [["no", "خیر"], ["yes", "بله"]],
+}
+SELF_READING_FIELDS = [
+    {"name": "reading", "label": "شماره فعلی کنتور", "kind": "integer", "required": True,
+     "min": 0},
+    {"name": "read_on", "label": "تاریخ قرائت (مثلاً ۱۴۰۳/۰۵/۱۲)", "kind": "text",
+     "required": True, "max_length": 10},
+    ROLLOVER_FIELD,
+]  # fmt: skip
+SETTLEMENT_FIELDS = [
+    {"name": "final_reading", "label": "شماره پایانی کنتور", "kind": "integer",
+     "required": True, "min": 0},
+    {"name": "read_on", "label": "تاریخ قرائت پایانی (مثلاً ۱۴۰۳/۰۵/۱۲)", "kind": "text",
+     "required": True, "max_length": 10},
+    ROLLOVER_FIELD,
+]  # fmt: skip
+METER_PHOTO_DOC = ("تصویر صفحه شمارنده کنتور (اختیاری)", BOTH, False)
 
 ID_DOC = ("تصویر کارت ملی متقاضی", NATURAL, True)
 COMPANY_DOCS = (
@@ -100,6 +127,7 @@ REQUEST_TYPES: tuple[dict[str, Any], ...] = (
         "tenant_allowed": True,
         "stages": ("documents", "visit", "approval"),
         "sla_hours": 48,
+        "fields_schema": SETTLEMENT_FIELDS,
         "documents": (ID_DOC, ("قرارداد اجاره", BOTH, True)),
         "card": "settlement",
     },
@@ -179,6 +207,21 @@ REQUEST_TYPES: tuple[dict[str, Any], ...] = (
         "stages": ("visit", "approval"),
         "sla_hours": 96,
     },
+    {
+        "code": "elec-self-reading",
+        "company_kind": RequestType.CompanyKind.ELECTRICITY,
+        "title": "ثبت کارکرد کنتور برق (خوداظهاری)",
+        "description": (
+            "شماره کنتور را خودتان ثبت کنید؛ پس از تأیید امور مشترکین، قبض علی‌الحساب "
+            "با مبلغ، شناسه قبض و شناسه پرداخت برایتان پیامک می‌شود."
+        ),
+        "behaviour": B.SELF_READING,
+        "tenant_allowed": True,
+        "stages": ("documents", "approval"),
+        "sla_hours": 24,
+        "fields_schema": SELF_READING_FIELDS,
+        "documents": (METER_PHOTO_DOC,),
+    },
     # --- Gas -----------------------------------------------------------------------------
     {
         "code": "gas-meter-test",
@@ -220,6 +263,7 @@ REQUEST_TYPES: tuple[dict[str, Any], ...] = (
         "tenant_allowed": True,
         "stages": ("documents", "visit", "approval"),
         "sla_hours": 48,
+        "fields_schema": SETTLEMENT_FIELDS,
         "documents": (ID_DOC, ("قرارداد اجاره", BOTH, True)),
     },
     {
@@ -253,6 +297,21 @@ REQUEST_TYPES: tuple[dict[str, Any], ...] = (
         "tenant_allowed": True,
         "stages": (),
         "sla_hours": 24,
+    },
+    {
+        "code": "gas-self-reading",
+        "company_kind": RequestType.CompanyKind.GAS,
+        "title": "ثبت کارکرد کنتور گاز (خوداظهاری)",
+        "description": (
+            "شماره کنتور را خودتان ثبت کنید؛ پس از تأیید امور مشترکین، قبض علی‌الحساب "
+            "با مبلغ، شناسه قبض و شناسه پرداخت برایتان پیامک می‌شود."
+        ),
+        "behaviour": B.SELF_READING,
+        "tenant_allowed": True,
+        "stages": ("documents", "approval"),
+        "sla_hours": 24,
+        "fields_schema": SELF_READING_FIELDS,
+        "documents": (METER_PHOTO_DOC,),
     },
     {
         "code": "gas-new-connection",
@@ -342,6 +401,19 @@ def seed_request_types(ctx: SeedContext) -> None:
 
 
 # --- Demo requests in every stage (seed_demo) ----------------------------------------------
+
+
+def _demo_final_reading(subscription) -> int:
+    """A final reading a little above the subscription's last billed one (0 without bills)."""
+    from billing.models import Bill
+
+    last = (
+        Bill.objects.filter(subscription=subscription, status=Bill.Status.ISSUED)
+        .order_by("-period_end", "-pk")
+        .values_list("current_reading", flat=True)
+        .first()
+    )
+    return (last or 0) + 120
 
 
 def _demo_png(seed: int) -> bytes:
@@ -529,7 +601,18 @@ def seed_requests(ctx: SeedContext) -> None:
 
     # Zahra, tenant in Tabriz: a settlement visited and waiting for the supervisor; overdue.
     clerk_z = office_staff(zahra.subscription, "clerk")
-    settlement = upload_all(file("elec-settlement", zahra))
+    settlement = upload_all(
+        file(
+            "elec-settlement",
+            zahra,
+            fields={
+                "final_reading": _demo_final_reading(zahra.subscription),
+                "read_on": jdatetime.date.fromgregorian(date=timezone.localdate()).strftime(
+                    "%Y/%m/%d"
+                ),
+            },
+        )
+    )
     settlement = wf.request_accept_documents(request=settlement, actor=clerk_z)
     settlement = visit(settlement, clerk_z)
     settlement = wf.request_record_visit(request=settlement, actor=clerk_z, done=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import (
     Aggregate,
     Avg,
@@ -64,14 +65,19 @@ class MetricsRow:
 
 
 def _aggregates() -> dict:
-    return {
+    aggregates = {
         "incidents": Count("id"),
         "resolved": Count("id", filter=_RESOLVED),
         "average_restore": Avg(_RESTORE, filter=_RESOLVED, output_field=DurationField()),
-        "median_restore": Median(_RESTORE, filter=_RESOLVED, output_field=DurationField()),
         "reports_average": Avg("report_count"),
         "reports_max": Max("report_count"),
     }
+    # SQLite (local runs without PostgreSQL) has no ordered-set aggregates: no median there.
+    if connection.vendor == "postgresql":
+        aggregates["median_restore"] = Median(
+            _RESTORE, filter=_RESOLVED, output_field=DurationField()
+        )
+    return aggregates
 
 
 def _row(values: dict, label: str, office: str) -> MetricsRow:
@@ -81,7 +87,7 @@ def _row(values: dict, label: str, office: str) -> MetricsRow:
         incidents=values["incidents"],
         resolved=values["resolved"],
         average_restore=values["average_restore"],
-        median_restore=values["median_restore"],
+        median_restore=values.get("median_restore"),
         reports_average=(
             float(values["reports_average"]) if values["reports_average"] is not None else None
         ),

@@ -140,6 +140,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outages.tasks.outage_alerts_send",
         "schedule": timedelta(minutes=10),
     },
+    # Safe to run twice: each reminder has its own outbox key (bill and kind).
+    "bill-reminders": {
+        "task": "billing.tasks.bill_reminders_send",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 # --- Auth and sessions -------------------------------------------------------------------
@@ -237,6 +242,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name across apps get their own schema names.
+    "ENUM_NAME_OVERRIDES": {
+        "BillPaymentChannelEnum": "billing.models.BillPayment.Channel",
+        "RequestChannelEnum": "requests_app.models.workflow.Channel",
+        "OutageReportChannelEnum": "outages.models.ReportChannel",
+        "BillKindEnum": "billing.models.Bill.Kind",
+    },
 }
 
 # --- SMS ---------------------------------------------------------------------------------
@@ -266,6 +278,12 @@ OUTAGE_RESTORE_SLA_HOURS = env.int("OUTAGE_RESTORE_SLA_HOURS", default=4)
 # How long before a planned window its SMS alert goes out.
 OUTAGE_ALERT_LEAD_HOURS = env.int("OUTAGE_ALERT_LEAD_HOURS", default=24)
 
+# --- Billing ----------------------------------------------------------------------------
+# Unpaid bills get one reminder SMS this many days before their due date.
+BILL_REMINDER_DAYS = env.int("BILL_REMINDER_DAYS", default=3)
+# No-login history lookup by bill ID: requests per client IP per hour.
+BILL_LOOKUP_PER_IP_HOUR = env.int("BILL_LOOKUP_PER_IP_HOUR", default=30)
+
 # --- Logging -----------------------------------------------------------------------------
 # Every handler passes through the redaction filter: no API key, OTP code, token or full
 # national code reaches a log line (ASVS 16.2.5).
@@ -287,5 +305,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        # WeasyPrint logs every render step at INFO; only its warnings matter.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

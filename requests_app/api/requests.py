@@ -34,6 +34,7 @@ from rest_framework.views import APIView
 
 from portal.api import JalaliField, PortalCursorPagination
 from portal.digits import normalize_digits
+from portal.errors import PortalError
 from portal.http import client_ip
 from portal.serializers import PostalCodeSerializerField
 from requests_app.models import (
@@ -498,6 +499,12 @@ class RequestListCreateAPI(generics.ListAPIView):
         request_type = request_types_active().filter(code=data["type"]).first()
         if request_type is None:
             raise serializers.ValidationError({"type": ["این خدمت یافت نشد یا فعال نیست."]})
+        if request_type.behaviour == RequestType.Behaviour.SELF_READING:
+            raise PortalError(
+                "use_readings_api",
+                "کارکرد کنتور را از نشانی /api/v1/billing/readings/ ثبت کنید.",
+                fields={"type": ["ثبت کارکرد نشانی ویژه خود را دارد."]},
+            )
         subscription = None
         if data.get("subscription"):
             subscription = subscription_get_for_user(

@@ -79,6 +79,7 @@ class RequestType(models.Model):
         METER_REPLACEMENT = "meter_replacement", _("تعویض کنتور")
         NAME_CHANGE = "name_change", _("تغییر نام")
         SETTLEMENT = "settlement", _("تسویه‌حساب مالک و مستأجر")
+        SELF_READING = "self_reading", _("ثبت کارکرد کنتور (قبض علی‌الحساب)")
 
     code = models.SlugField(
         _("کد"), max_length=60, unique=True, help_text=_("کد لاتین ثابت، مثلاً elec-name-change.")

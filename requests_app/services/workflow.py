@@ -333,6 +333,12 @@ def request_file(
             raise PortalError("invalid_location", "محل درخواست کامل نیست.", fields=errors)
         company, office = _office_for(company_kind=request_type.company_kind, city=city)
         subscription = None
+    if request_type.behaviour == RequestType.Behaviour.SETTLEMENT:
+        # Function-level import: billing's services import this engine.
+        from billing.services.settlement import settlement_fields_check
+
+        # The final reading is checked at filing, not first at approval.
+        settlement_fields_check(subscription=subscription, fields=cleaned)
 
     with transaction.atomic():
         if subscription is not None:
@@ -759,7 +765,15 @@ def request_payments_changed(*, request: ServiceRequest) -> ServiceRequest:
 
 def _on_completed(request: ServiceRequest) -> None:
     request_type = request.request_type
-    if request_type.behaviour != RequestType.Behaviour.METER_TEST or not request.subscription_id:
+    if not request.subscription_id:
+        return
+    if request_type.behaviour in (
+        RequestType.Behaviour.SELF_READING,
+        RequestType.Behaviour.SETTLEMENT,
+    ):
+        _issue_computed_bill(request)
+        return
+    if request_type.behaviour != RequestType.Behaviour.METER_TEST:
         return
     if request.outcome == ServiceRequest.Outcome.SOUND:
         if request_type.outcome_fee:
@@ -782,6 +796,21 @@ def _on_completed(request: ServiceRequest) -> None:
             },
         )
         _file_replacement(request)
+
+
+def _issue_computed_bill(request: ServiceRequest) -> None:
+    """An approved self reading gets its provisional bill, a completed settlement its
+    settlement bill — in this transaction, so a bill that cannot be computed (no valid
+    tariff, a reading the last bill has overtaken) refuses the approval with its message."""
+    # Imported here, not at the top: billing's services import the request engine (filing,
+    # models), so a module-level import would be circular.
+    from billing.services.readings import provisional_bill_issue
+    from billing.services.settlement import settlement_bill_issue
+
+    if request.request_type.behaviour == RequestType.Behaviour.SELF_READING:
+        provisional_bill_issue(request=request)
+    else:
+        settlement_bill_issue(request=request)
 
 
 def _file_replacement(test: ServiceRequest) -> ServiceRequest:

@@ -132,6 +132,9 @@ def request_create(request: HttpRequest, code: str) -> HttpResponse:
         request_type = request_type_get_active(code=code)
     except NotFound:
         raise Http404 from None
+    if request_type.behaviour == RequestType.Behaviour.SELF_READING:
+        # A reading has its own form (previous reading, rollover, plausibility, photo).
+        return redirect("billing:reading-new")
     data = request.POST if request.method == "POST" else None
     form = RequestFileForm(data, request_type=request_type, user=request.user)
     if request.method == "POST" and form.is_valid():

@@ -9,6 +9,7 @@ from subscribers import roles
 
 def _role_permissions() -> list[tuple[str, dict[str, list[str]]]]:
     """(app label, role → codenames) of every app that grants its models to the roles."""
+    from billing.roles import ROLE_PERMISSIONS as BILLING_PERMISSIONS
     from outages.roles import ROLE_PERMISSIONS as OUTAGE_PERMISSIONS
     from requests_app.roles import ROLE_PERMISSIONS as REQUEST_PERMISSIONS
     from subscribers.roles import ROLE_PERMISSIONS as SUBSCRIBER_PERMISSIONS
@@ -17,6 +18,7 @@ def _role_permissions() -> list[tuple[str, dict[str, list[str]]]]:
         ("subscribers", SUBSCRIBER_PERMISSIONS),
         ("requests_app", REQUEST_PERMISSIONS),
         ("outages", OUTAGE_PERMISSIONS),
+        ("billing", BILLING_PERMISSIONS),
     ]
 
 

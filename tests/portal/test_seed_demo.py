@@ -93,6 +93,12 @@ def wipe() -> None:
 
     for model in (OutageReport, IncidentEvent, Incident, ScheduledOutage, Feeder, Open311ApiKey):
         model.objects.all().delete()
+    from billing.models import Bill, BillImport, BillPayment, Tariff
+
+    BillPayment.objects.all().delete()
+    Bill.objects.filter(superseded_by__isnull=False).delete()
+    for model in (Bill, BillImport, Tariff):
+        model.objects.all().delete()
     ServiceRequest.objects.filter(parent__isnull=False).delete()
     for model in (
         Payment, BillingAdjustment, Complaint, ServiceRequest, RequestType,

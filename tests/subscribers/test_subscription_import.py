@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from portal.digits import to_persian_digits
 from portal.identifiers import generate_bill_id
@@ -233,11 +234,13 @@ def test_two_thousand_rows_in_a_bounded_number_of_queries(area, django_assert_ma
     company, _, _ = area
     rows = [make_row(company, i) for i in range(2000)]
     data = subscription_csv(rows)
-    with django_assert_max_num_queries(15):
+    # SQLite caps the parameters of one statement, so its bulk writes take more batches.
+    budget = 15 if connection.vendor == "postgresql" else 60
+    with django_assert_max_num_queries(budget):
         result = subscriptions_import(file=data, actor=None)
     assert result.created == 2000
     rows[5]["address"] = "نشانی دیگر"
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(budget):
         result = subscriptions_import(file=subscription_csv(rows), actor=None)
     assert (result.created, result.updated, result.unchanged) == (0, 1, 1999)
 

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from billing.demo import seed_bills
 from outages.demo import seed_outage_incidents, seed_outage_schedule
 from portal.demo import SeedContext, Step, set_m2m, upsert
 from requests_app.demo import seed_request_types, seed_requests
@@ -867,6 +868,7 @@ STEPS: list[Step] = [
     Step("درخواست‌های نمونه در همه مراحل", seed_requests),
     Step("فیدرها و برنامه خاموشی هفته آینده", seed_outage_schedule),
     Step("حوادث خاموشی و کلید Open311", seed_outage_incidents),
+    Step("تعرفه‌ها و پنج سال صورتحساب و پرداخت", seed_bills),
 ]
 
 

@@ -1,0 +1,235 @@
+"""Imported bill and payment files in admin: the read-only history, and the upload page that
+hands a CSV to ``bills_import`` / ``payments_import`` and shows what they did — the counts, or
+every numbered error in a table with nothing saved (the services are all-or-nothing).
+
+Uploading needs ``billing.add_billimport`` (office clerks and supervisors, through their role
+groups) or a system administrator. Large files (a whole company's month) go through
+``manage.py import_bills`` instead; the upload is capped at ``UPLOAD_MAX_BYTES``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from billing.admin.bills import BoundedCountPaginator, rials
+from billing.admin.tariffs import is_system_administrator
+from billing.models import BillImport
+from billing.services.imports import (
+    BILL_COLUMNS,
+    BILL_OPTIONAL_COLUMNS,
+    COLUMN_LABELS,
+    PAYMENT_COLUMNS,
+    bills_import,
+    payments_import,
+)
+from portal.digits import to_persian_digits
+from portal.errors import PortalError
+from portal.jalali import jalali_display
+
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+UPLOAD_PERMISSION = "billing.add_billimport"
+
+
+def _columns(required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[tuple]:
+    """(name, Persian label, required) for the upload page's column guide."""
+    return [(name, COLUMN_LABELS[name], True) for name in required] + [
+        (name, COLUMN_LABELS[name], False) for name in optional
+    ]
+
+
+class BillUploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="نوع پرونده",
+        choices=BillImport.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=BillImport.Kind.BILLS,
+        error_messages={
+            "required": "نوع پرونده: صورتحساب‌ها یا پرداخت‌ها را انتخاب کنید.",
+            "invalid_choice": "نوع پرونده: صورتحساب‌ها یا پرداخت‌ها را انتخاب کنید.",
+        },
+    )
+    file = forms.FileField(
+        label="پرونده CSV",
+        help_text=(
+            "UTF-8 با سطر عنوان؛ حداکثر "
+            f"{to_persian_digits(UPLOAD_MAX_BYTES // (1024 * 1024))} مگابایت."
+        ),
+        error_messages={
+            "required": "پرونده CSV: پرونده‌ای انتخاب کنید.",
+            "empty": "پرونده CSV: پرونده خالی است.",
+            "invalid": "پرونده CSV: پرونده‌ای انتخاب کنید.",
+        },
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                "پرونده CSV: حجم پرونده بیش از "
+                f"{to_persian_digits(UPLOAD_MAX_BYTES // (1024 * 1024))} مگابایت است؛ "
+                "پرونده‌های بزرگ را مدیر سامانه با فرمان import_bills وارد می‌کند."
+            )
+        return upload
+
+
+def _importer(kind: str):
+    return bills_import if kind == BillImport.Kind.BILLS else payments_import
+
+
+def can_upload(request: HttpRequest) -> bool:
+    user = request.user
+    if not (user.is_authenticated and user.is_staff):
+        return False
+    return is_system_administrator(request) or user.has_perm(UPLOAD_PERMISSION)
+
+
+@admin.register(BillImport)
+class BillImportAdmin(admin.ModelAdmin):
+    """History of imported files. Office staff see the files imported by their office's
+    staff; system administrators see every file (including the command line's)."""
+
+    list_display = [
+        "created_at_display",
+        "kind",
+        "file_name",
+        "rows_display",
+        "created_display",
+        "updated_display",
+        "unchanged_display",
+        "imported_by",
+    ]
+    list_select_related = ["imported_by"]
+    list_filter = ["kind"]
+    search_fields = ["file_name", "=sha256"]
+    ordering = ["-pk"]
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = BoundedCountPaginator
+    fields = [
+        "kind",
+        "file_name",
+        "sha256",
+        "rows_display",
+        "created_display",
+        "updated_display",
+        "unchanged_display",
+        "imported_by",
+        "created_at_display",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request)
+        if is_system_administrator(request):
+            return queryset
+        office = request.user.office_id
+        if office is None:
+            return queryset.none()
+        return queryset.filter(imported_by__office_id=office)
+
+    def get_urls(self):
+        custom = [
+            path(
+                "upload/",
+                self.admin_site.admin_view(self.upload_view),
+                name="billing_billimport_upload",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404  # another office's file is the same as no file
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # files come in through the upload page, never a blank form
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {**(extra_context or {}), "can_upload": can_upload(request)}
+        return super().changelist_view(request, extra_context)
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        if not can_upload(request):
+            raise PermissionDenied
+        form = BillUploadForm(request.POST or None, request.FILES or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            kind = form.cleaned_data["kind"]
+            upload = form.cleaned_data["file"]
+            try:
+                result = _importer(kind)(
+                    file=upload.read(), actor=request.user, file_name=upload.name or ""
+                )
+            except PortalError as exc:
+                form.add_error("file", f"پرونده CSV: {exc.message}")
+            else:
+                if result.ok:
+                    label = BillImport.Kind(kind).label
+                    if result.already_imported:
+                        self.message_user(request, result.summary(), messages.WARNING)
+                    else:
+                        self.message_user(
+                            request,
+                            f"پرونده {label} وارد شد. {result.summary()}",
+                            messages.SUCCESS,
+                        )
+                    return HttpResponseRedirect(reverse("admin:billing_billimport_changelist"))
+                self.message_user(
+                    request,
+                    "پرونده خطا دارد و هیچ سطری ذخیره نشد؛ خطاها را اصلاح و پرونده را دوباره "
+                    "بارگذاری کنید.",
+                    messages.ERROR,
+                )
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "بارگذاری پرونده صورتحساب یا پرداخت",
+            "form": form,
+            "result": result,
+            "errors": [
+                {
+                    "number": to_persian_digits(n),
+                    "line": to_persian_digits(issue.line),
+                    "column": issue.column,
+                    "message": issue.message,
+                }
+                for n, issue in enumerate(result.errors if result else [], start=1)
+            ],
+            "error_count": to_persian_digits(len(result.errors)) if result else "",
+            "error_summary": result.error_summary() if result and not result.ok else "",
+            "bill_columns": _columns(BILL_COLUMNS, BILL_OPTIONAL_COLUMNS),
+            "payment_columns": _columns(PAYMENT_COLUMNS),
+        }
+        return TemplateResponse(request, "admin/billing/billimport/upload.html", context)
+
+    @admin.display(description="زمان ورود", ordering="created_at")
+    def created_at_display(self, obj: BillImport) -> str:
+        return jalali_display(obj.created_at)
+
+    @admin.display(description="تعداد سطر")
+    def rows_display(self, obj: BillImport) -> str:
+        return rials(obj.rows)
+
+    @admin.display(description="ثبت‌شده")
+    def created_display(self, obj: BillImport) -> str:
+        return rials(obj.created)
+
+    @admin.display(description="اصلاح‌شده")
+    def updated_display(self, obj: BillImport) -> str:
+        return rials(obj.updated)
+
+    @admin.display(description="بدون تغییر")
+    def unchanged_display(self, obj: BillImport) -> str:
+        return rials(obj.unchanged)

@@ -1,0 +1,1 @@
+"""HTML views of billing; each module owns its routes (see billing/urls.py)."""
