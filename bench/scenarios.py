@@ -84,6 +84,12 @@ class Scenario:
 # PostgreSQL, Nov 2026; other test suites were using the CPU). Replace them when
 # TARGETS.md gives an anchored figure. Under closed-loop load the p95 ratio is roughly the
 # inverse of the throughput ratio; both are checked so a latency tail shows up too.
+def _history_120() -> Prepared:
+    from bench.prepare_billing import history_120
+
+    return history_120()
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         name="home",
@@ -114,6 +120,16 @@ SCENARIOS: tuple[Scenario, ...] = (
             min_throughput_ratio=0.07,
             max_p95_ratio=15.0,
             note="provisional: measured 0.10-0.12x baseline throughput, p95 8.4-10.3x",
+        ),
+    ),
+    Scenario(
+        name="bill-history",
+        prepare=_history_120,
+        description="Bill history API with 120 monthly periods and their payments (token auth).",
+        targets=Targets(
+            min_throughput_ratio=0.6,
+            provisional=False,
+            note="TARGETS.md: history with 120 periods ≥60% of the minimal-view baseline",
         ),
     ),
 )

@@ -262,3 +262,25 @@ def test_export_espi_for_a_telephone_line_is_refused(client):
     response = client.get(EXPORT, {"bill_id": subscription.bill_id, "format": "espi"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "espi_unsupported"
+
+
+def test_the_fast_period_representation_equals_the_declared_fields():
+    """PeriodSerializer builds its dict by hand for speed; it must say exactly what DRF's
+    generic rendering of the declared fields says (values, formats, keys, order)."""
+    from rest_framework import serializers
+
+    from billing.api.history import BillPaymentSerializer, PeriodSerializer
+    from billing.models import Bill
+
+    bill = BillFactory(year=1402, period=7)
+    paid(bill)
+    bill = Bill.objects.prefetch_related("payments").get(pk=bill.pk)
+    period = PeriodSerializer(context={"unit": "کیلووات‌ساعت"})
+    payment = BillPaymentSerializer()
+    assert period.to_representation(bill) == {
+        **serializers.ModelSerializer.to_representation(period, bill),
+        "payments": [
+            serializers.ModelSerializer.to_representation(payment, p) for p in bill.payments.all()
+        ],
+    }
+    assert list(period.to_representation(bill)) == list(period.fields)
