@@ -54,7 +54,6 @@ class JalaliYearField(forms.CharField):
                 "dir": "ltr",
                 "inputmode": "numeric",
                 "autocomplete": "off",
-                "placeholder": "۱۴۰۰",
                 "maxlength": "4",
             }
         )

@@ -26,14 +26,22 @@ def redis_url() -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests needing a browser or Redis run wherever those exist and are required in CI.
+    """Tests needing a browser, Redis or PostgreSQL run wherever those exist and are required
+    in CI.
 
-    Outside CI (a laptop without Chromium or Redis) they are reported as skipped with the
-    reason; in CI nothing is skipped, so a missing service fails loudly instead.
+    Outside CI (a laptop without Chromium, Redis or PostgreSQL: `make test` then falls back to
+    SQLite) they are reported as skipped with the reason; in CI nothing is skipped, so a
+    missing service fails loudly instead. ``postgres`` marks what only PostgreSQL can show:
+    two connections racing for row locks, query plans.
     """
     if IN_CI:
         return
     missing = {}
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        missing["postgres"] = (
+            "needs PostgreSQL: a second connection (thread or process) on the test database, "
+            "or a query plan"
+        )
     if not shutil.which("chromium"):
         missing["browser"] = "Debian's chromium is not installed (`make test` installs it)"
     if not settings.TEST_REDIS_URL:

@@ -19,7 +19,6 @@ import datetime as dt
 import functools
 from typing import Any
 
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponse
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -31,8 +30,13 @@ from rest_framework.views import APIView
 
 from billing.forms import NOT_FOUND, parse_from_year
 from billing.models import Bill, BillPayment
-from billing.selectors.bills import bill_access_for_user, bill_get_for_user, payable_bill
-from billing.selectors.history import BillHistory, bill_history, default_from_year
+from billing.selectors.bills import bill_access_for_user
+from billing.selectors.history import (
+    BillHistory,
+    bill_detail_for_user,
+    bill_history,
+    default_from_year,
+)
 from billing.views.history import audit_kiosk_view, export_response
 from portal.api import JalaliField
 from portal.errors import NotFound, PortalError
@@ -287,7 +291,6 @@ def _history(request: Request, serializer_class: type[HistoryQuerySerializer]):
     return bill_history(access=access, from_year=data["from_year"]), data
 
 
-PAYMENTS_OLDEST_FIRST = Prefetch("payments", queryset=BillPayment.objects.order_by("paid_at", "pk"))
 _HISTORY_PARAMS = [
     OpenApiParameter("bill_id", str, required=True, description="شناسه قبض"),
     OpenApiParameter("from_year", int, description="سال شمسی شروع (پیش‌فرض: پنج سال اخیر)"),
@@ -317,10 +320,8 @@ class BillDetailAPI(APIView):
         tags=["billing"], summary="یک صورتحساب با همه اقلام", responses=BillDetailSerializer
     )
     def get(self, request: Request, uid) -> Response:
-        bill = bill_get_for_user(user=request.user, uid=uid)
-        access = bill_access_for_user(user=request.user, bill_id=bill.subscription.bill_id)
-        payable = payable_bill(access=access)
-        prefetch_related_objects([bill], PAYMENTS_OLDEST_FIRST)
+        detail = bill_detail_for_user(user=request.user, uid=uid)
+        bill = detail.bill
         audit_kiosk_view(
             request,
             action="billing.bill.view",
@@ -333,7 +334,7 @@ class BillDetailAPI(APIView):
         )
         context = {
             "unit": bill.unit,
-            "payable": payable is not None and payable.pk == bill.pk,
+            "payable": detail.is_payable,
         }
         return Response(BillDetailSerializer(bill, context=context).data)
 

@@ -22,11 +22,17 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import jdatetime
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from billing.models import CONSUMPTION_UNITS, Bill, BillPayment
-from billing.selectors.bills import BillAccess, bills_visible
+from billing.selectors.bills import (
+    BillAccess,
+    bill_access_for_user,
+    bill_get_for_user,
+    bills_visible,
+    payable_bill,
+)
 from portal.errors import NotFound
 from portal.identifiers import InvalidIdentifier, clean_bill_id
 from portal.jalali import jalali_iso
@@ -104,13 +110,33 @@ def _per_period(bills: list[Bill]) -> dict[tuple[int, int], int]:
     return totals
 
 
+PAYMENTS_OLDEST_FIRST = Prefetch("payments", queryset=BillPayment.objects.order_by("paid_at", "pk"))
+
+
+@dataclass(frozen=True)
+class BillDetail:
+    bill: Bill
+    is_payable: bool  # the one bill whose bill ID and payment ID may be shown (seed 000)
+
+
+def bill_detail_for_user(*, user, uid) -> BillDetail:
+    """One bill ``user`` may see, its payments (oldest first) prefetched, and whether it is
+    the payable bill; ``NotFound`` otherwise. The bill page and the API read it here."""
+    bill = bill_get_for_user(user=user, uid=uid)
+    access = bill_access_for_user(user=user, bill_id=bill.subscription.bill_id)
+    payable = payable_bill(access=access)
+    prefetch_related_objects([bill], PAYMENTS_OLDEST_FIRST)
+    return BillDetail(bill=bill, is_payable=payable is not None and payable.pk == bill.pk)
+
+
 def bill_history(*, access: BillAccess, from_year: int) -> BillHistory:
     """Every issued bill of ``access`` from Jalali ``from_year`` on, newest first, with its
     payments (oldest first) prefetched, the payable bill and the chart series. Bills of the
     year before ``from_year`` are read only to compare the first year's periods."""
-    payments = Prefetch("payments", queryset=BillPayment.objects.order_by("paid_at", "pk"))
     rows = list(
-        bills_visible(access=access).filter(year__gte=from_year - 1).prefetch_related(payments)
+        bills_visible(access=access)
+        .filter(year__gte=from_year - 1)
+        .prefetch_related(PAYMENTS_OLDEST_FIRST)
     )
     bills = [b for b in rows if b.year >= from_year]
     totals = _per_period(rows)

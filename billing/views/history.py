@@ -26,10 +26,8 @@ from billing.selectors.bills import (
     BillAccess,
     accesses_for_user,
     bill_access_for_user,
-    bill_get_for_user,
-    payable_bill,
 )
-from billing.selectors.history import BillHistory, bill_history, history_csv
+from billing.selectors.history import BillHistory, bill_detail_for_user, bill_history, history_csv
 from billing.selectors.organisations import organisation_accesses_for_user
 from portal.errors import NotFound, PortalError
 from portal.http import client_ip
@@ -166,11 +164,10 @@ def export(request: HttpRequest) -> HttpResponse:
 @require_GET
 def bill_detail(request: HttpRequest, uid) -> HttpResponse:
     try:
-        bill = bill_get_for_user(user=request.user, uid=uid)
-        access = bill_access_for_user(user=request.user, bill_id=bill.subscription.bill_id)
+        detail = bill_detail_for_user(user=request.user, uid=uid)
     except NotFound:
         raise Http404 from None
-    payable = payable_bill(access=access)
+    bill = detail.bill
     audit_kiosk_view(
         request,
         action="billing.bill.view",
@@ -179,8 +176,8 @@ def bill_detail(request: HttpRequest, uid) -> HttpResponse:
     )
     context = {
         "bill": bill,
-        "payments": bill.payments.order_by("paid_at", "pk"),
-        "is_payable": payable is not None and payable.pk == bill.pk,
+        "payments": bill.payments.all(),
+        "is_payable": detail.is_payable,
         "superseded": bill.status == Bill.Status.SUPERSEDED,
         "history_url": reverse("billing:history")
         + f"?bill_id={bill.subscription.bill_id}&from_year={bill.year}",

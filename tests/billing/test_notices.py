@@ -284,7 +284,7 @@ def test_reminder_task_uses_the_settings_and_tehran_today(office, settings):
     ]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN plans are PostgreSQL's")
+@pytest.mark.postgres
 def test_reminder_query_can_use_the_partial_index():
     first, last = due(2), due(3)
     with connection.cursor() as cursor:

@@ -69,13 +69,16 @@ def previous_jalali_month(months_back: int = 1) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
-def bill_history(subscription, *, last_reading: int = 1250, months: int = 2) -> Bill:
-    """``months`` monthly periodic bills ending with last month's (250 units each); returns the
-    latest, whose current reading is ``last_reading``."""
+def bill_history(
+    subscription, *, last_reading: int = 1250, months: int = 2, ends_back: int = 1
+) -> Bill:
+    """``months`` monthly periodic bills ending ``ends_back`` Jalali months ago (last month's
+    by default; 250 units each); returns the latest, whose current reading is
+    ``last_reading``."""
     latest = None
-    for back in range(months, 0, -1):
+    for back in range(months + ends_back - 1, ends_back - 1, -1):
         year, month = previous_jalali_month(back)
-        current = last_reading - 250 * (back - 1)
+        current = last_reading - 250 * (back - ends_back)
         latest = BillFactory(
             subscription=subscription,
             year=year,
@@ -116,6 +119,17 @@ def reading_type():
 def owner(reading_type):
     user, subscription = owned_subscription(tariff="خانگی")
     return user, subscription, bill_history(subscription)
+
+
+@pytest.fixture
+def owner_last_month_unbilled(reading_type):
+    """Bills up to the month before last, so two readings fit into last month (a whole
+    Jalali month in the past, whatever today's date)."""
+    user, subscription = owned_subscription(tariff="خانگی")
+    last = bill_history(subscription, ends_back=2)
+    year, month = previous_jalali_month(1)
+    first_day = jdatetime.date(year, month, 1).togregorian()
+    return user, subscription, last, first_day, first_day + dt.timedelta(days=1)
 
 
 @pytest.fixture
@@ -357,17 +371,14 @@ def test_approval_without_a_valid_tariff_is_refused_and_nothing_changes(owner, s
     assert not bill_sms()
 
 
-def test_a_second_provisional_bill_in_the_month_supersedes_the_first(owner, supervisor):
-    user, subscription, last = owner
-    today = timezone.localdate()
-    first_day = jdatetime.date.fromgregorian(date=today).replace(day=1).togregorian()
-    if first_day == today:
-        pytest.skip("needs two distinct days in this Jalali month")
+def test_a_second_provisional_bill_in_the_month_supersedes_the_first(owner_last_month_unbilled):
+    user, subscription, last, first_day, second_day = owner_last_month_unbilled
+    supervisor = office_staff(subscription.office, supervisor=True)
     first_req = _submit(user, subscription, reading=1255, read_on=first_day)
     wf.request_approve(request=first_req, actor=supervisor)
     first = Bill.objects.get(request=first_req)
 
-    second_req = _submit(user, subscription, reading=1262, read_on=today)
+    second_req = _submit(user, subscription, reading=1262, read_on=second_day)
     wf.request_approve(request=second_req, actor=supervisor)
     second = Bill.objects.get(request=second_req)
     first.refresh_from_db()
@@ -380,18 +391,15 @@ def test_a_second_provisional_bill_in_the_month_supersedes_the_first(owner, supe
     assert len(bill_sms()) == 2
 
 
-def test_a_paid_provisional_bill_that_is_replaced_is_credited(owner, supervisor):
-    user, subscription, last = owner
+def test_a_paid_provisional_bill_that_is_replaced_is_credited(owner_last_month_unbilled):
+    user, subscription, last, first_day, second_day = owner_last_month_unbilled
+    supervisor = office_staff(subscription.office, supervisor=True)
     paid(last)
-    today = timezone.localdate()
-    first_day = jdatetime.date.fromgregorian(date=today).replace(day=1).togregorian()
-    if first_day == today:
-        pytest.skip("needs two distinct days in this Jalali month")
     first_req = _submit(user, subscription, reading=1255, read_on=first_day)
     wf.request_approve(request=first_req, actor=supervisor)
     first = Bill.objects.get(request=first_req)
     paid(first)
-    second_req = _submit(user, subscription, reading=1262, read_on=today)
+    second_req = _submit(user, subscription, reading=1262, read_on=second_day)
     wf.request_approve(request=second_req, actor=supervisor)
     second = Bill.objects.get(request=second_req)
     assert second.debt == -first.amount  # what was paid on the replaced bill

@@ -340,12 +340,11 @@ def test_alert_digits_are_persian(feeder):
     assert to_persian_digits(f"{local.hour:02d}:{local.minute:02d}") in message.text
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_send_each_alert_once(feeder):
     """Two real connections run the periodic job together: row locks (skip_locked) and the
     outbox keys leave exactly one alert per subscriber."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL's row locks and two connections")
     users = [subscriber(feeder) for _ in range(5)]
     for hours in (2, 3, 4):
         window(feeder, hours_ahead=hours)

@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from notifications.models import OutboxMessage
@@ -21,13 +21,11 @@ from subscribers.services.roles import roles_sync
 from tests.factories import StaffFactory, add_role
 from tests.outages.factories import FeederFactory, fed_subscription
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL's row locks and two connections (SQLite locks the file)")
+def _roles():
     # A transactional test's flush removed the role groups the migrations created.
     roles_sync()
 

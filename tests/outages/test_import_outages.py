@@ -338,12 +338,11 @@ def test_command_prints_every_error_and_fails(tmp_path, feeder):
     assert not ScheduledOutage.objects.exists()
 
 
+@pytest.mark.postgres  # the subprocess must reach the same test database
 def test_command_exit_code_is_non_zero(tmp_path, feeder):
     """Through the real entry point: CommandError becomes exit status 1."""
     path = write(tmp_path, HEADER + f"NOPE,{jday(2)} 08:00,{jday(2)} 10:00,تعمیرات\n")
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("the subprocess needs the same PostgreSQL test database")
     password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
     env = {
         **os.environ,

@@ -717,10 +717,9 @@ def test_role_permissions():
 # --- Two staff at once (PostgreSQL row locks) ------------------------------------------------
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_approve_and_reject_one_wins():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL's row locks and two connections")
     company = UtilityCompanyFactory()
     applicant, subscription = owned_subscription(office=DistrictOfficeFactory(company=company))
     supervisor = office_staff(subscription.office, supervisor=True)

@@ -623,16 +623,11 @@ def test_the_kiosk_form_partial_posts_method_and_reference(kiosk):
     )
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="two connections racing need PostgreSQL's row locks (SQLite locks the whole table)",
-)
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_callbacks_record_one_payment(pay_type):
     from concurrent.futures import ThreadPoolExecutor
     from threading import Barrier
-
-    from django.db import connection
 
     user, subscription = owned_subscription()
     request = wf.request_file(

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
@@ -55,26 +55,6 @@ SCHEMA = [
     {"name": "phase", "label": "نوع فاز", "kind": "choice", "required": True,
      "choices": [["single", "تک‌فاز"], ["three", "سه‌فاز"]]},
 ]  # fmt: skip
-
-
-def _routes_exist(*names_args) -> bool:
-    try:
-        for name, args in names_args:
-            reverse(name, args=args)
-    except NoReverseMatch:
-        return False
-    return True
-
-
-DETAIL_ROUTES = (
-    ("requests_app:document-download", [1]),
-    ("requests_app:payment-start", ["1234567890", 1]),
-    ("requests_app:payment-receipt", ["1234567890", 1]),
-    ("requests_app:payment-kiosk", ["1234567890", 1]),
-)
-needs_detail_routes = pytest.mark.skipif(
-    not _routes_exist(*DETAIL_ROUTES), reason="payment/document routes not integrated yet"
-)
 
 
 def _messages(response) -> list[str]:
@@ -414,7 +394,6 @@ def test_kiosk_operator_files_for_the_citizen_and_the_kiosk_fee_applies(
     assert (event.actor, event.on_behalf_of) == (operator.user, user)
 
 
-@needs_detail_routes
 def test_kiosk_detail_shows_the_counter_payment_form(client, filed):
     _kiosk_client(client, filed.applicant)
     page = client.get(_detail(filed)).content.decode()
@@ -438,7 +417,6 @@ def test_detail_needs_login(client, filed):
     assert client.get(_detail(filed)).status_code == 302
 
 
-@needs_detail_routes
 def test_detail_shows_status_next_step_documents_fees_and_timeline(client, filed, owner):
     user, _subscription = owner
     client.force_login(user)
@@ -467,7 +445,6 @@ def test_detail_shows_status_next_step_documents_fees_and_timeline(client, filed
     assert reverse("requests_app:complaint-new") + f"?request={filed.number}" in page
 
 
-@needs_detail_routes
 def test_detail_timeline_never_names_staff_and_shows_rejections(client, filed, owner):
     user, subscription = owner
     clerk = office_staff(subscription.office)
@@ -495,7 +472,6 @@ def test_detail_timeline_never_names_staff_and_shows_rejections(client, filed, o
     assert ">پرداخت</button>" not in page
 
 
-@needs_detail_routes
 def test_detail_shows_the_visit_and_the_rating_link_once(client, owner):
     user, subscription = owner
     visit_type = RequestTypeFactory(stage_documents=False, stage_visit=True, stage_approval=False)
@@ -527,7 +503,6 @@ def test_detail_shows_the_visit_and_the_rating_link_once(client, owner):
     assert "/requests/rate/" not in client.get(_detail(req)).content.decode()
 
 
-@needs_detail_routes
 def test_detail_query_count_does_not_grow_with_events_and_documents(
     client, request_type, owner, django_assert_num_queries
 ):
