@@ -28,6 +28,9 @@ class SeedContext:
     stats: Counter = field(default_factory=Counter)
     touched_models: list[type[models.Model]] = field(default_factory=list)
     credentials: list[tuple[str, str, str]] = field(default_factory=list)
+    # "demo" (default: a laptop-sized dataset) or "bench" (the benchmarks' volumes, e.g. 10 M
+    # call records); steps that generate bulk rows read it.
+    scale: str = "demo"
 
     def add_credentials(self, role: str, username: str, password: str) -> None:
         """Register a demo login so the summary prints it (the accounts step uses this)."""

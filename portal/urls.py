@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("subscribers.api_urls")),
     path("", include("outages.api_urls")),
     path("", include("billing.api_urls")),
+    path("", include("telecom.api_urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", include("subscribers.urls")),
     path("", include("outages.urls")),
     path("", include("billing.urls")),
+    path("", include("telecom.urls")),
     path("open311/v2/", include("outages.open311.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -13,12 +13,14 @@ def _role_permissions() -> list[tuple[str, dict[str, list[str]]]]:
     from outages.roles import ROLE_PERMISSIONS as OUTAGE_PERMISSIONS
     from requests_app.roles import ROLE_PERMISSIONS as REQUEST_PERMISSIONS
     from subscribers.roles import ROLE_PERMISSIONS as SUBSCRIBER_PERMISSIONS
+    from telecom.roles import ROLE_PERMISSIONS as TELECOM_PERMISSIONS
 
     return [
         ("subscribers", SUBSCRIBER_PERMISSIONS),
         ("requests_app", REQUEST_PERMISSIONS),
         ("outages", OUTAGE_PERMISSIONS),
         ("billing", BILLING_PERMISSIONS),
+        ("telecom", TELECOM_PERMISSIONS),
     ]
 
 

@@ -27,6 +27,7 @@ from portal.demo import SeedContext, Step, set_m2m, upsert
 from requests_app.demo import seed_request_types, seed_requests
 from requests_app.models import FaqEntry, ServiceCard
 from subscribers.demo import seed_accounts
+from telecom.demo import seed_call_records, seed_line_services, seed_phone_lines
 from subscribers.models import City, DistrictOffice, OfficePhone, UtilityCompany
 
 DEFAULT_SEED = 1403
@@ -869,6 +870,9 @@ STEPS: list[Step] = [
     Step("فیدرها و برنامه خاموشی هفته آینده", seed_outage_schedule),
     Step("حوادث خاموشی و کلید Open311", seed_outage_incidents),
     Step("تعرفه‌ها و پنج سال صورتحساب و پرداخت", seed_bills),
+    Step("خطوط تلفن ثابت و فعال‌سازی خدمات", seed_phone_lines),
+    Step("خدمات پانزده‌گانه تلفن ثابت", seed_line_services),
+    Step("ریزمکالمات خطوط نمونه", seed_call_records),
 ]
 
 
@@ -887,15 +891,23 @@ class Command(BaseCommand):
             action="store_true",
             help="do nothing if demo data was loaded before (used by `make run`)",
         )
+        parser.add_argument(
+            "--scale",
+            choices=("demo", "bench"),
+            default="demo",
+            help="bulk volumes: demo (about a million call records) or bench (10 million)",
+        )
 
-    def handle(self, *args, seed: int, once: bool = False, **options) -> None:
+    def handle(
+        self, *args, seed: int, once: bool = False, scale: str = "demo", **options
+    ) -> None:
         if not settings.DEMO_DATA_ALLOWED:
             raise CommandError("seed_demo creates demo logins and never runs in production.")
         if once and UtilityCompany.objects.exists():
             self.stdout.write("seed_demo: demo data already loaded (--once); nothing to do.")
             return
         # Reproducible on purpose: demo data, never secrets.
-        ctx = SeedContext(rng=random.Random(seed))  # noqa: S311
+        ctx = SeedContext(rng=random.Random(seed), scale=scale)  # noqa: S311
         lines = []
         with transaction.atomic():
             for step in STEPS:

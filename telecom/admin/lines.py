@@ -1,0 +1,1 @@
+"""Admin (stub until its part of the telecom issue lands)."""

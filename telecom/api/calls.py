@@ -1,0 +1,3 @@
+"""API views (stub until its part of the telecom issue lands)."""
+
+urlpatterns: list = []

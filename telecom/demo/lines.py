@@ -1,0 +1,7 @@
+"""Demo step (stub until its part of the telecom issue lands)."""
+
+from portal.demo import SeedContext
+
+
+def seed_phone_lines(ctx: SeedContext) -> None:
+    """Stub."""
