@@ -4,7 +4,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
 # Frozen copy of the layout (see telecom/models.py): partitions by month on started_at, a
 # B-tree on (line_id, started_at, id) and a BRIN on started_at declared on the parent so every
 # partition gets them; no primary-key index, no foreign keys (the importer checks the line).

@@ -27,8 +27,8 @@ from portal.demo import SeedContext, Step, set_m2m, upsert
 from requests_app.demo import seed_request_types, seed_requests
 from requests_app.models import FaqEntry, ServiceCard
 from subscribers.demo import seed_accounts
-from telecom.demo import seed_call_records, seed_line_services, seed_phone_lines
 from subscribers.models import City, DistrictOffice, OfficePhone, UtilityCompany
+from telecom.demo import seed_call_records, seed_line_services, seed_phone_lines
 
 DEFAULT_SEED = 1403
 
@@ -898,9 +898,7 @@ class Command(BaseCommand):
             help="bulk volumes: demo (about a million call records) or bench (10 million)",
         )
 
-    def handle(
-        self, *args, seed: int, once: bool = False, scale: str = "demo", **options
-    ) -> None:
+    def handle(self, *args, seed: int, once: bool = False, scale: str = "demo", **options) -> None:
         if not settings.DEMO_DATA_ALLOWED:
             raise CommandError("seed_demo creates demo logins and never runs in production.")
         if once and UtilityCompany.objects.exists():
