@@ -221,7 +221,7 @@ class Migration(migrations.Migration):
             },
         ),
         # CallRecord: Django's state is an ordinary model; the database gets
-        # create_call_records (partitioned by month on PostgreSQL, a plain table elsewhere).
+        # create_call_records below (partitioned by month on PostgreSQL, a plain table elsewhere).
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.CreateModel(
@@ -285,8 +285,7 @@ class Migration(migrations.Migration):
                     },
                 ),
             ],
-            database_operations=[
-                migrations.RunPython(create_call_records, drop_call_records),
-            ],
+            database_operations=[],
         ),
+        migrations.RunPython(create_call_records, drop_call_records),
     ]
