@@ -53,6 +53,11 @@ OFFLINE: list[OfflineBench] = [
         "bench.billing_imports:run_bills",
     ),
     OfflineBench(
+        "cdr-import",
+        "10 M call records ≥100,000 rows/s and ≥50% of a raw COPY of the same file",
+        "bench.telecom_imports:run",
+    ),
+    OfflineBench(
         "bill-notices",
         "queuing 1 M bill SMS ≤2 minutes with the provider stubbed, batches of ≤200",
         "bench.billing_notices:run",

@@ -90,6 +90,12 @@ def _history_120() -> Prepared:
     return history_120()
 
 
+def _cdr_search() -> Prepared:
+    from bench.prepare_telecom import cdr_search
+
+    return cdr_search()
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         name="home",
@@ -130,6 +136,20 @@ SCENARIOS: tuple[Scenario, ...] = (
             min_throughput_ratio=0.6,
             provisional=False,
             note="TARGETS.md: history with 120 periods ≥60% of the minimal-view baseline",
+        ),
+    ),
+    Scenario(
+        name="cdr-search",
+        prepare=_cdr_search,
+        description=(
+            "Call-record search API: a one-month first page of 50 calls of a busy line, "
+            "10 M rows in the partitioned table (token auth; rate limit and audit row included)."
+        ),
+        targets=Targets(
+            min_throughput_ratio=0.5,
+            max_p95_ms=150,
+            provisional=False,
+            note="TARGETS.md: one month, 50 rows, 10 M rows, 20 clients: p95 ≤150 ms, ≥50%",
         ),
     ),
 )

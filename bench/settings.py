@@ -1,6 +1,8 @@
 """Settings for the benchmark server: production-like base settings, DEBUG forced off.
 
-The only override is STATIC_ROOT. With DEBUG off the manifest static storage refuses to
+Overrides: STATIC_ROOT, and the call-record search rate limit (every simulated user of the
+cdr-search scenario shares one subscriber's token; the limit's counter UPDATE still runs on
+every request). With DEBUG off the manifest static storage refuses to
 render any page whose static files were not collected, and collecting them into the
 project's own STATIC_ROOT would write outside bench/; so the runner collects them into
 bench/var/staticfiles instead.
@@ -11,3 +13,4 @@ from portal.settings.base import BASE_DIR
 
 DEBUG = False
 STATIC_ROOT = BASE_DIR / "bench" / "var" / "staticfiles"
+TELECOM_CALL_SEARCHES_PER_MINUTE = 10**9

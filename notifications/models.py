@@ -12,6 +12,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+# What an erased secret message shows in the outbox instead of its code or password.
+ERASED_TEXT = "(محتوای محرمانه پس از ارسال پاک شد)"
+
 
 class OutboxMessage(models.Model):
     class Status(models.TextChoices):
@@ -55,6 +58,14 @@ class OutboxMessage(models.Model):
     )
     failure_reason = models.CharField(_("علت خطا"), max_length=500, blank=True)
     idempotency_key = models.CharField(_("کلید یکتایی"), max_length=200, unique=True)
+    secret = models.BooleanField(
+        _("محرمانه"),
+        default=False,
+        help_text=_(
+            "کد یا رمز دارد (کد تأیید، رمز ۲۸۲۸، رمز ورود سازمان)؛ با SMS_ERASE_SECRETS متن و "
+            "پارامترهای آن پس از ارسال یا شکست قطعی پاک می‌شود."
+        ),
+    )
     batch_id = models.UUIDField(
         _("شناسه دسته"),
         null=True,

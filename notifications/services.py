@@ -40,7 +40,7 @@ from notifications.gateways import (
     SmsGatewayError,
     get_gateway,
 )
-from notifications.models import OutboxMessage
+from notifications.models import ERASED_TEXT, OutboxMessage
 from notifications.texts import render_sms, sms_template_path, template_preview
 from portal.errors import PortalError
 from portal.identifiers import InvalidIdentifier, clean_mobile, mask_mobile
@@ -120,6 +120,7 @@ def sms_enqueue(
     template: str = "",
     tokens: Mapping[str, str] | None = None,
     idempotency_key: str,
+    secret: bool = False,
 ) -> OutboxMessage:
     """Write one outbox row in the caller's transaction and queue its delivery after commit.
 
@@ -127,7 +128,9 @@ def sms_enqueue(
     template, sent with Kavenegar verify_lookup; ``text`` then holds the local preview from
     ``templates/sms/<template>.txt`` so the full message is readable in the outbox). The
     recipient is normalised with ``clean_mobile``. If ``idempotency_key`` already exists the
-    existing row is returned unchanged: no second row and no second send. Raises
+    existing row is returned unchanged: no second row and no second send. ``secret`` marks a
+    message that carries a code or password: with ``settings.SMS_ERASE_SECRETS`` its text and
+    tokens are erased once it is sent or has failed for good (see ``_erase_secrets``). Raises
     ``PortalError`` for an invalid recipient, kind or template arguments. If the caller's
     transaction rolls back, neither the row nor the task exists.
     """
@@ -159,6 +162,7 @@ def sms_enqueue(
                     tokens=tokens,
                     idempotency_key=key,
                     next_attempt_at=now,
+                    secret=secret,
                 )
         except IntegrityError:
             existing = OutboxMessage.objects.filter(idempotency_key=key).first()
@@ -181,6 +185,7 @@ def sms_enqueue_rendered(
     template_name: str,
     context: Mapping[str, Any],
     idempotency_key: str,
+    secret: bool = False,
 ) -> OutboxMessage:
     """Render ``templates/sms/<template_name>.txt`` with ``context`` and enqueue it as text.
 
@@ -193,6 +198,7 @@ def sms_enqueue_rendered(
         kind=kind,
         text=render_sms(template_name, context),
         idempotency_key=idempotency_key,
+        secret=secret,
     )
 
 
@@ -209,6 +215,7 @@ def sms_enqueue_otp(*, recipient: str, code: str, idempotency_key: str) -> Outbo
         template="otp",
         tokens={"token": code},
         idempotency_key=idempotency_key,
+        secret=True,
     )
 
 
@@ -251,10 +258,10 @@ def sms_enqueue_bulk(*, kind: str, messages: Iterable[BulkSms]) -> BulkEnqueueRe
 
 _PG_BULK_INSERT = """
     INSERT INTO {table} (recipient, kind, text, template, tokens, status, attempts,
-        provider_message_id, failure_reason, idempotency_key, batch_id,
+        provider_message_id, failure_reason, idempotency_key, batch_id, secret,
         created_at, updated_at, next_attempt_at)
     SELECT u.recipient, %(kind)s, u.text, '', '{{}}'::jsonb, %(status)s, 0, '', '', u.key,
-        %(batch_id)s, %(now)s, %(now)s, %(now)s
+        %(batch_id)s, false, %(now)s, %(now)s, %(now)s
     FROM unnest(%(recipients)s::varchar[], %(texts)s::text[], %(keys)s::varchar[])
         AS u(recipient, text, key)
     ON CONFLICT (idempotency_key) DO NOTHING
@@ -402,7 +409,26 @@ def _claim(queryset: QuerySet[OutboxMessage], token: uuid.UUID) -> int:
     )
 
 
+def _erase_secrets(ids: Iterable[int]) -> None:
+    """Blank the text and tokens of secret rows among ``ids`` that are SENT or FAILED.
+
+    Once a code or password has gone out (or never will), nobody needs to read it again: the
+    outbox, the admin and backups then hold only the placeholder. Off in development and
+    tests (``SMS_ERASE_SECRETS``), where the console outbox is how a developer reads codes.
+    """
+    if not settings.SMS_ERASE_SECRETS:
+        return
+    OutboxMessage.objects.filter(
+        pk__in=list(ids), secret=True, status__in=[Status.SENT, Status.FAILED]
+    ).update(text=ERASED_TEXT, tokens={})
+
+
 def _record_sent(token: uuid.UUID, provider_ids: Mapping[int, str]) -> None:
+    _mark_sent(token, provider_ids)
+    _erase_secrets(provider_ids)
+
+
+def _mark_sent(token: uuid.UUID, provider_ids: Mapping[int, str]) -> None:
     now = timezone.now()
     claimed = OutboxMessage.objects.filter(claim_token=token, status=Status.SENDING)
     if len(provider_ids) == 1:
@@ -445,6 +471,7 @@ def _record_error(messages: list[OutboxMessage], token: uuid.UUID, exc: SmsGatew
             claim_token=None,
         )
         logger.warning("SMS %s failed permanently: %s", _ids(messages), reason)
+        _erase_secrets(m.pk for m in messages)
         return
     max_attempts = settings.SMS_MAX_ATTEMPTS
     exhausted = [m for m in messages if m.attempts >= max_attempts]
@@ -458,6 +485,7 @@ def _record_error(messages: list[OutboxMessage], token: uuid.UUID, exc: SmsGatew
             claim_token=None,
         )
         logger.warning("SMS %s failed after %d attempts: %s", _ids(exhausted), max_attempts, reason)
+        _erase_secrets(m.pk for m in exhausted)
     if retry:
         countdown = retry_countdown(min(m.attempts for m in retry))
         _move(

@@ -366,6 +366,7 @@ def request_type_values(spec: dict[str, Any]) -> dict[str, Any]:
             "requires_settled_debts",
             "requires_meter_test",
             "service_id",
+            "completes_at_once",
         )
         if key in spec
     }

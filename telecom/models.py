@@ -199,3 +199,107 @@ class CallRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line_id} {self.started_at:%Y-%m-%d %H:%M} → {self.other_number}"
+
+
+# =============================================================================================
+# Line claims («درج تلفن») and legal persons' issued credentials — lines & activation (H3).
+# =============================================================================================
+
+
+class LineClaim(models.Model):
+    """Seed 002 «درج تلفن»: a subscriber says «this line is mine» (صاحب تلفن) or «I use it»
+    (استفاده‌کننده, with the lease end). A claim grants nothing: it waits until a telecom-center
+    operator checks the documents in person and activates it (``telecom.services.activation``),
+    which creates the ``SubscriptionLink`` and the ``LineActivation``."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("در انتظار احراز هویت حضوری")
+        ACTIVATED = "activated", _("فعال شد")
+        CANCELLED = "cancelled", _("لغو شد")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("مشترک"),
+        on_delete=models.CASCADE,
+        related_name="line_claims",
+    )
+    line = models.ForeignKey(
+        PhoneLine, verbose_name=_("خط"), on_delete=models.CASCADE, related_name="claims"
+    )
+    role = models.CharField(
+        _("وضعیت تملک"),
+        max_length=10,
+        choices=[("owner", _("صاحب تلفن")), ("tenant", _("استفاده‌کننده (مستأجر)"))],
+    )
+    lease_end = models.DateField(_("پایان اجاره (اعلام مشترک)"), null=True, blank=True)
+    status = models.CharField(
+        _("وضعیت"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    activation = models.OneToOneField(
+        LineActivation,
+        verbose_name=_("فعال‌سازی"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="claim",
+    )
+    created_at = models.DateTimeField(_("زمان ثبت"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("زمان رسیدگی"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("درخواست درج تلفن")
+        verbose_name_plural = _("درخواست‌های درج تلفن")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "line"],
+                condition=Q(status="pending"),
+                name="one_open_line_claim_per_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(role="owner") | Q(lease_end__isnull=False),
+                name="tenant_line_claim_has_lease_end",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_id} ← {self.user_id} ({self.get_role_display()})"
+
+
+class LegalCredentialIssue(models.Model):
+    """Seed 002: a legal person is given its username and ONE system-generated password when
+    its first line is activated. This row records that it happened (never the password), so
+    a later activation does not issue another."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("شخص حقوقی"),
+        on_delete=models.CASCADE,
+        related_name="legal_credential_issue",
+    )
+    # SET_NULL: the record that credentials were issued outlives the activation it came with
+    # (an account deleted with its links must not be blocked by it).
+    activation = models.ForeignKey(
+        LineActivation,
+        verbose_name=_("فعال‌سازی"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("اپراتور"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    username = models.CharField(_("نام کاربری"), max_length=150)
+    masked_mobile = models.CharField(_("پیامک‌شده به"), max_length=16)
+    issued_at = models.DateTimeField(_("زمان صدور"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("صدور نام کاربری و رمز شخص حقوقی")
+        verbose_name_plural = _("صدور نام کاربری و رمز اشخاص حقوقی")
+
+    def __str__(self) -> str:
+        return self.username

@@ -248,8 +248,16 @@ SPECTACULAR_SETTINGS = {
         "RequestChannelEnum": "requests_app.models.workflow.Channel",
         "OutageReportChannelEnum": "outages.models.ReportChannel",
         "BillKindEnum": "billing.models.Bill.Kind",
+        "LinkRoleEnum": "subscribers.models.SubscriptionLink.Role",
+        "LineOwnershipEnum": "telecom.forms_lines.OWNERSHIP_CHOICES",
+        "RequestStatusEnum": "requests_app.models.workflow.Status",
     },
 }
+
+# --- Telecom ------------------------------------------------------------------------------
+# Call-record searches and exports per subscriber (telecom.services.call_exports).
+TELECOM_CALL_SEARCHES_PER_MINUTE = env.int("TELECOM_CALL_SEARCHES_PER_MINUTE", default=60)
+TELECOM_CALL_EXPORTS_PER_HOUR = env.int("TELECOM_CALL_EXPORTS_PER_HOUR", default=20)
 
 # --- SMS ---------------------------------------------------------------------------------
 SMS_BACKEND = env("SMS_BACKEND", default="console")  # console | kavenegar
@@ -259,6 +267,9 @@ KAVENEGAR_OTP_TEMPLATE = env("KAVENEGAR_OTP_TEMPLATE", default="portal-otp")
 SMS_CONNECT_TIMEOUT = env.float("SMS_CONNECT_TIMEOUT", default=3.0)
 SMS_READ_TIMEOUT = env.float("SMS_READ_TIMEOUT", default=10.0)
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
+# Erase codes and passwords from the outbox once sent (notifications.services._erase_secrets).
+# Development and tests keep them: the console outbox is where a developer reads a code.
+SMS_ERASE_SECRETS = env.bool("SMS_ERASE_SECRETS", default=True)
 
 # seed_demo creates demo logins; production turns it off.
 DEMO_DATA_ALLOWED = True

@@ -9,3 +9,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# Codes stay readable in the console outbox (`sms_outbox --last 1`, tests.factories.last_otp_code).
+SMS_ERASE_SECRETS = False

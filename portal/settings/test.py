@@ -22,3 +22,8 @@ SMS_BACKEND = "console"
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 TEST_REDIS_URL = env("REDIS_URL", default="")
+# seed_demo builds a million call records by default; tests that call it need a few thousand.
+TELECOM_DEMO_CALL_RECORDS = 2_000
+
+# Codes stay readable in the console outbox (`sms_outbox --last 1`, tests.factories.last_otp_code).
+SMS_ERASE_SECRETS = False

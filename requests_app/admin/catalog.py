@@ -67,6 +67,7 @@ class RequestTypeAdmin(admin.ModelAdmin):
                 "fields": [
                     ("stage_documents", "stage_payment", "stage_visit", "stage_approval"),
                     "sla_hours",
+                    "completes_at_once",
                     ("requires_settled_debts", "requires_meter_test"),
                 ]
             },

@@ -80,6 +80,7 @@ class RequestType(models.Model):
         NAME_CHANGE = "name_change", _("تغییر نام")
         SETTLEMENT = "settlement", _("تسویه‌حساب مالک و مستأجر")
         SELF_READING = "self_reading", _("ثبت کارکرد کنتور (قبض علی‌الحساب)")
+        LINE_SERVICE = "line_service", _("خدمت خط تلفن ثابت")
 
     code = models.SlugField(
         _("کد"), max_length=60, unique=True, help_text=_("کد لاتین ثابت، مثلاً elec-name-change.")
@@ -143,6 +144,15 @@ class RequestType(models.Model):
             '"required": true, "min": 1, "max": 200}]'
         ),
     )
+    completes_at_once = models.BooleanField(
+        _("انجام فوری بدون اقدام امور"),
+        default=False,
+        help_text=_(
+            "برای خدماتی که کار میدانی ندارند: پس از ثبت (و اگر هزینه دارد پس از پرداخت) "
+            "سامانه خودش درخواست را انجام‌شده ثبت می‌کند. با مرحله مدارک، بازدید یا تأیید "
+            "سازگار نیست."
+        ),
+    )
     requires_settled_debts = models.BooleanField(
         _("پیش از تأیید، بدهی تسویه شده باشد"), default=False
     )
@@ -156,9 +166,31 @@ class RequestType(models.Model):
         verbose_name = _("نوع درخواست")
         verbose_name_plural = _("انواع درخواست")
         ordering = ["company_kind", "order", "id"]
+        constraints = [
+            # A type the system completes by itself cannot also wait for staff.
+            models.CheckConstraint(
+                condition=models.Q(completes_at_once=False)
+                | models.Q(stage_documents=False, stage_visit=False, stage_approval=False),
+                name="requesttype_at_once_no_staff_stage",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        super().clean()
+        if self.completes_at_once and (
+            self.stage_documents or self.stage_visit or self.stage_approval
+        ):
+            raise ValidationError(
+                {
+                    "completes_at_once": _(
+                        "خدمتی که فوری انجام می‌شود نمی‌تواند مرحله مدارک، بازدید یا تأیید "
+                        "داشته باشد؛ فقط مرحله پرداخت مجاز است."
+                    )
+                }
+            )
 
     @property
     def stages(self) -> list[str]:

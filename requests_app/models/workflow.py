@@ -66,7 +66,8 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (Status.SUBMITTED, Status.AWAITING_PAYMENT): frozenset({_C, _S, _Y}),
     (Status.SUBMITTED, Status.VISIT_SCHEDULED): _STAFF,
     (Status.SUBMITTED, Status.APPROVAL): frozenset({_C, _S, _Y}),
-    (Status.SUBMITTED, Status.COMPLETED): _STAFF,
+    # The system completes a type that needs no staff work (``completes_at_once``).
+    (Status.SUBMITTED, Status.COMPLETED): frozenset({_C, _S, _Y}),
     # Documents accepted → the next stage.
     (Status.DOCUMENTS_REVIEW, Status.AWAITING_PAYMENT): _STAFF,
     (Status.DOCUMENTS_REVIEW, Status.SUBMITTED): _STAFF,

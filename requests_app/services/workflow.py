@@ -223,11 +223,38 @@ def next_status(request: ServiceRequest) -> str:
     return Status.COMPLETED
 
 
-def _advance_after_submit(request: ServiceRequest, *, now: dt.datetime) -> None:
+def _advance_after_submit(request: ServiceRequest, *, now: dt.datetime) -> bool:
+    """Move a just-submitted request into its first stage. Returns True when the request was
+    completed at once (a ``completes_at_once`` type with nothing left to do): its completion
+    SMS then replaces the submitted one."""
+    _on_submitted(request)
     target = next_status(request)
+    if target == Status.COMPLETED and request.request_type.completes_at_once:
+        _complete(request, role=Actor.SYSTEM, actor=None, now=now)
+        return True
     if target in (Status.DOCUMENTS_REVIEW, Status.AWAITING_PAYMENT, Status.APPROVAL):
         # The submitted SMS already names the next step; this automatic move stays silent.
         _move(request, to=target, role=Actor.SYSTEM, actor=None, notify=False, now=now)
+    return False
+
+
+def _complete(
+    request: ServiceRequest,
+    *,
+    role: str,
+    actor: User | None,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> RequestEvent:
+    """The one way a locked request becomes COMPLETED: move, apply its outcome in the same
+    transaction, then tell the applicant once — the outcome's own confirmation when it sends
+    one (a line service says what changed), else the generic completed SMS."""
+    event = _move(
+        request, to=Status.COMPLETED, role=role, actor=actor, note=note, notify=False, now=now
+    )
+    if not _on_completed(request, event=event):
+        notify_event(event)
+    return event
 
 
 # --- Filing --------------------------------------------------------------------------------
@@ -339,6 +366,16 @@ def request_file(
 
         # The final reading is checked at filing, not first at approval.
         settlement_fields_check(subscription=subscription, fields=cleaned)
+    elif request_type.behaviour == RequestType.Behaviour.LINE_SERVICE:
+        # Function-level import, as for billing: the telecom services import this engine.
+        from telecom.services.line_services import line_service_check
+
+        # The line's e-services must be activated for the applicant; the service's own
+        # field rules (dates, the toggle's target state) are checked before anything is saved.
+        cleaned = line_service_check(
+            request_type=request_type, applicant=applicant, subscription=subscription,
+            fields=cleaned,
+        )  # fmt: skip
 
     with transaction.atomic():
         if subscription is not None:
@@ -394,9 +431,9 @@ def request_file(
                 on_behalf_of=on_behalf_of,
                 notify=False,
             )
-            _advance_after_submit(request, now=request.submitted_at)
-            # Sent after the automatic move so its "next step" names the real next stage.
-            notify_event(event)
+            if not _advance_after_submit(request, now=request.submitted_at):
+                # Sent after the automatic move so its "next step" names the real next stage.
+                notify_event(event)
     return request
 
 
@@ -441,8 +478,8 @@ def request_submit(
             on_behalf_of=on_behalf_of,
             notify=False,
         )
-        _advance_after_submit(locked, now=locked.submitted_at)
-        notify_event(event)
+        if not _advance_after_submit(locked, now=locked.submitted_at):
+            notify_event(event)
     return locked
 
 
@@ -469,6 +506,7 @@ def request_cancel(
             note=note.strip()[:500],
         )
         locked.payments.filter(state=Payment.State.PENDING).update(state=Payment.State.CANCELLED)
+        _on_closed_unfinished(locked)
     return locked
 
 
@@ -510,9 +548,10 @@ def request_accept_documents(
             state=RequestDocument.State.ACCEPTED, reviewed_by=actor, reviewed_at=now
         )
         target = next_status(locked)
-        _move(locked, to=target, role=role, actor=actor, note=note)
         if target == Status.COMPLETED:
-            _on_completed(locked)
+            _complete(locked, role=role, actor=actor, note=note)
+        else:
+            _move(locked, to=target, role=role, actor=actor, note=note)
     return locked
 
 
@@ -699,8 +738,7 @@ def request_approve(*, request: ServiceRequest, actor: User, note: str = "") -> 
         blockers = _approval_blockers(locked)
         if blockers:
             raise PortalError("approval_blocked", "تأیید ممکن نیست: " + "؛ ".join(blockers) + ".")
-        _move(locked, to=Status.COMPLETED, role=role, actor=actor, note=note)
-        _on_completed(locked)
+        _complete(locked, role=role, actor=actor, note=note)
     return locked
 
 
@@ -715,8 +753,7 @@ def request_complete(*, request: ServiceRequest, actor: User, note: str = "") ->
             raise PortalError(
                 "stages_pending", "مراحل این درخواست (مدارک، پرداخت، بازدید) هنوز کامل نشده است."
             )
-        _move(locked, to=Status.COMPLETED, role=role, actor=actor, note=note)
-        _on_completed(locked)
+        _complete(locked, role=role, actor=actor, note=note)
     return locked
 
 
@@ -739,6 +776,7 @@ def request_reject(*, request: ServiceRequest, actor: User, reason: str) -> Serv
             fields={"rejection_reason": reason[:500]},
         )
         locked.payments.filter(state=Payment.State.PENDING).update(state=Payment.State.CANCELLED)
+        _on_closed_unfinished(locked)
     return locked
 
 
@@ -750,8 +788,7 @@ def request_payments_changed(*, request: ServiceRequest) -> ServiceRequest:
         if locked.status == Status.AWAITING_PAYMENT and payments_settled(locked):
             target = next_status(locked)
             if target == Status.COMPLETED:
-                _move(locked, to=target, role=Actor.SYSTEM, actor=None)
-                _on_completed(locked)
+                _complete(locked, role=Actor.SYSTEM, actor=None)
             else:
                 # Back to the office's queue or on to approval: tell the applicant the money
                 # arrived and what happens next.
@@ -763,18 +800,42 @@ def request_payments_changed(*, request: ServiceRequest) -> ServiceRequest:
 # --- Outcomes ------------------------------------------------------------------------------
 
 
-def _on_completed(request: ServiceRequest) -> None:
+def _on_submitted(request: ServiceRequest) -> None:
+    """What a submission changes outside the request (a reported fault marks the line)."""
+    if request.request_type.behaviour == RequestType.Behaviour.LINE_SERVICE:
+        from telecom.services.line_services import line_service_submitted
+
+        line_service_submitted(request=request)
+
+
+def _on_closed_unfinished(request: ServiceRequest) -> None:
+    """Undo what ``_on_submitted`` changed when a request is cancelled or rejected."""
+    if request.request_type.behaviour == RequestType.Behaviour.LINE_SERVICE:
+        from telecom.services.line_services import line_service_withdrawn
+
+        line_service_withdrawn(request=request)
+
+
+def _on_completed(request: ServiceRequest, *, event: RequestEvent | None = None) -> bool:
+    """Apply a completed request's outcome, in the completing transaction (an outcome that
+    cannot be applied refuses the completion with its message). Returns True when the
+    outcome already queued the applicant's confirmation SMS (``event`` is the completion)."""
     request_type = request.request_type
     if not request.subscription_id:
-        return
+        return False
+    if request_type.behaviour == RequestType.Behaviour.LINE_SERVICE:
+        # Function-level import: the telecom services import this engine.
+        from telecom.services.line_services import line_service_complete
+
+        return line_service_complete(request=request, event=event)
     if request_type.behaviour in (
         RequestType.Behaviour.SELF_READING,
         RequestType.Behaviour.SETTLEMENT,
     ):
         _issue_computed_bill(request)
-        return
+        return False
     if request_type.behaviour != RequestType.Behaviour.METER_TEST:
-        return
+        return False
     if request.outcome == ServiceRequest.Outcome.SOUND:
         if request_type.outcome_fee:
             BillingAdjustment.objects.get_or_create(
@@ -796,6 +857,7 @@ def _on_completed(request: ServiceRequest) -> None:
             },
         )
         _file_replacement(request)
+    return False
 
 
 def _issue_computed_bill(request: ServiceRequest) -> None:

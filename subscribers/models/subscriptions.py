@@ -66,6 +66,7 @@ class SubscriptionLink(models.Model):
         NATIONAL_CODE = "national_code", "تطابق کد ملی دارنده"
         KIOSK = "kiosk", "بررسی مدارک در دفتر پیشخوان"
         OFFICE = "office", "تأیید امور مشترکین"
+        TELECOM_CENTER = "telecom_center", "احراز هویت حضوری در مرکز تلفن"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscription_links"

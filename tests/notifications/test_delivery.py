@@ -235,3 +235,62 @@ def test_unexpected_gateway_bug_marks_failed_and_propagates(kave, monkeypatch):
 def test_illegal_transition_is_refused():
     with pytest.raises(RuntimeError, match="illegal"):
         services._move(OutboxMessage.objects.all(), source=Status.SENT, target=Status.READY)
+
+
+# --- Secrets (codes, passwords) leave the outbox once delivered ------------------------------
+
+
+def _otp(django_capture_on_commit_callbacks, key="otp:secret") -> OutboxMessage:
+    with django_capture_on_commit_callbacks(execute=True):
+        message = sms_enqueue_otp(recipient=MOBILE, code="482913", idempotency_key=key)
+    message.refresh_from_db()
+    return message
+
+
+def test_sent_secret_is_erased_from_the_outbox(kave, settings, django_capture_on_commit_callbacks):
+    settings.SMS_ERASE_SECRETS = True
+    kave.post(LOOKUP_URL, json=ok_body())
+    message = _otp(django_capture_on_commit_callbacks)
+    assert message.status == Status.SENT
+    assert form(kave.calls[0])["token"] == "482913"  # the provider got the code …
+    assert message.secret
+    assert message.tokens == {}  # … the outbox keeps none of it
+    assert "482913" not in message.text
+    assert "۴۸۲۹۱۳" not in message.text
+
+
+def test_permanently_failed_secret_is_erased_too(
+    kave, settings, django_capture_on_commit_callbacks
+):
+    settings.SMS_ERASE_SECRETS = True
+    kave.post(LOOKUP_URL, json=error_body(411, "bad receptor"), status=411)
+    message = _otp(django_capture_on_commit_callbacks)
+    assert message.status == Status.FAILED
+    assert message.tokens == {}
+
+
+def test_secret_waiting_for_a_retry_keeps_its_code(
+    kave, settings, django_capture_on_commit_callbacks, eager_retries
+):
+    settings.SMS_ERASE_SECRETS = True
+    settings.SMS_MAX_ATTEMPTS = 5
+    kave.post(LOOKUP_URL, body=requests.ConnectionError("down"))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        message = sms_enqueue_otp(recipient=MOBILE, code="482913", idempotency_key="otp:retry")
+    with pytest.raises(services.SmsDeliveryDeferred):
+        services.sms_deliver(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.status == Status.READY
+    assert message.tokens == {"token": "482913"}  # still needed for the next attempt
+    assert callbacks  # its delivery task was queued on commit
+
+
+def test_plain_messages_and_disabled_setting_keep_their_text(
+    kave, send, settings, django_capture_on_commit_callbacks
+):
+    settings.SMS_ERASE_SECRETS = True
+    kave.post(SEND_URL, json=ok_body())
+    assert send("قبض شما صادر شد").text == "قبض شما صادر شد"
+    settings.SMS_ERASE_SECRETS = False
+    kave.post(LOOKUP_URL, json=ok_body())
+    assert _otp(django_capture_on_commit_callbacks, key="otp:kept").tokens == {"token": "482913"}

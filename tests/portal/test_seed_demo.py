@@ -93,6 +93,22 @@ def wipe() -> None:
 
     for model in (OutageReport, IncidentEvent, Incident, ScheduledOutage, Feeder, Open311ApiKey):
         model.objects.all().delete()
+    from telecom.models import (
+        CallRecord,
+        CdrImport,
+        LegalCredentialIssue,
+        LineActivation,
+        LineClaim,
+        PhoneLine,
+    )
+
+    for model in (
+        CallRecord, CdrImport, LegalCredentialIssue, LineClaim, LineActivation, PhoneLine,
+    ):  # fmt: skip
+        model.objects.all().delete()
+    from subscribers.models import IdentityVerification
+
+    IdentityVerification.objects.all().delete()
     from billing.models import Bill, BillImport, BillPayment, Tariff
 
     BillPayment.objects.all().delete()
