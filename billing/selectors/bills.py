@@ -116,6 +116,21 @@ def payable_bill(*, access: BillAccess) -> Bill | None:
     return latest
 
 
+def subscription_debt(*, subscription_id: int) -> Bill | None:
+    """The subscription's outstanding debt as the billing system last stated it: its latest
+    issued bill when that is not fully paid, else None. A later bill carries earlier unpaid
+    amounts as its «بدهی قبلی» item, so the latest bill alone says whether debts are settled
+    (used before an electricity name change, seed 000)."""
+    latest = (
+        Bill.objects.filter(subscription_id=subscription_id, status=Bill.Status.ISSUED)
+        .order_by("-year", "-period", "-version", "-pk")
+        .first()
+    )
+    if latest is None or latest.is_paid:
+        return None
+    return latest
+
+
 def bills_for_staff(*, user: User) -> QuerySet[Bill]:
     """Bills of the staff member's office (all offices for system administrators)."""
     if not getattr(user, "is_authenticated", False) or not user.is_staff:
@@ -129,6 +144,7 @@ def bills_for_staff(*, user: User) -> QuerySet[Bill]:
 
 
 __all__ = [
+    "subscription_debt",
     "BillAccess",
     "accesses_for_user",
     "bill_access_for_user",

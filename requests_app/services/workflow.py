@@ -687,12 +687,16 @@ def request_send_to_approval(
 def request_confirm_debts(
     *, request: ServiceRequest, actor: User, note: str = ""
 ) -> ServiceRequest:
-    """Staff confirm, from the billing system, that the subscription has no unpaid debt."""
+    """Staff confirm that the subscription has no unpaid debt. The bills imported from the
+    billing system decide: the confirmation is refused while the latest bill is unpaid."""
     with transaction.atomic():
         locked = _lock(request)
         role = actor_role(request=locked, actor=actor, on_behalf_of=None)
         if role not in (Actor.CLERK, Actor.SUPERVISOR) or locked.is_closed:
             raise PortalError("transition_not_allowed", "این اقدام در این وضعیت ممکن نیست.")
+        problem = _unpaid_debt(locked)
+        if problem:
+            raise PortalError("debts_unpaid", problem + ".")
         locked.debts_confirmed_at, locked.debts_confirmed_by = timezone.now(), actor
         locked.save(update_fields=["debts_confirmed_at", "debts_confirmed_by", "updated_at"])
         request_event_add(
@@ -705,11 +709,35 @@ def request_confirm_debts(
     return locked
 
 
+def _unpaid_debt(request: ServiceRequest) -> str:
+    """Why the request's subscription is not free of debt, or "" when it is."""
+    if not request.subscription_id:
+        return ""
+    # Function-level import: billing's services import this engine.
+    from billing.selectors.bills import subscription_debt
+    from portal.templatetags.persian import rial
+
+    bill = subscription_debt(subscription_id=request.subscription_id)
+    if bill is None:
+        return ""
+    return (
+        f"صورتحساب دوره {to_persian_digits(bill.period)} سال {to_persian_digits(bill.year)} "
+        f"این اشتراک به مبلغ {rial(bill.balance)} ریال پرداخت نشده است؛ "
+        "تأیید تسویه پس از ثبت پرداخت در سامانه صورتحساب ممکن است"
+    )
+
+
 def _approval_blockers(request: ServiceRequest) -> list[str]:
     request_type = request.request_type
     blockers = []
-    if request_type.requires_settled_debts and request.debts_confirmed_at is None:
-        blockers.append("تسویه بدهی‌های اشتراک هنوز تأیید نشده است")
+    if request_type.requires_settled_debts:
+        if request.debts_confirmed_at is None:
+            blockers.append("تسویه بدهی‌های اشتراک هنوز تأیید نشده است")
+        else:
+            # A bill issued after the confirmation may be unpaid again.
+            problem = _unpaid_debt(request)
+            if problem:
+                blockers.append(problem)
     if request_type.requires_meter_test and request.subscription_id:
         since = timezone.now() - METER_TEST_VALID_FOR
         tested = ServiceRequest.objects.filter(

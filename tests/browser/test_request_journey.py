@@ -14,6 +14,8 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
+from billing.selectors.bills import subscription_debt
+from billing.services.imports import payments_import
 from notifications.models import OutboxMessage
 from portal.digits import to_persian_digits
 from requests_app.models import (
@@ -198,6 +200,22 @@ def test_name_change_from_filing_to_rating(page, portal, artifacts, tmp_path):
         RequestDocument.State.ACCEPTED
     }
 
+    # The demo's latest bill of this subscription is unpaid: the billing data refuses the
+    # confirmation with the amount; once the bank's payment file is imported it goes through.
+    debt = subscription_debt(subscription_id=req.subscription_id)
+    assert debt is not None
+    page.get_by_role("button", name="تأیید تسویه بدهی", exact=True).click()
+    expect(page.locator(".messagelist .error, .messagelist li.error")).to_contain_text(
+        "پرداخت نشده"
+    )
+    _shot(page, artifacts, "admin-debts-unpaid")
+    payments = (
+        "bill_id,payment_id,amount,paid_at,channel,reference\n"
+        f"{req.subscription.bill_id},{debt.payment_id},{debt.balance},"
+        f"{timezone.localtime():%Y-%m-%d %H:%M},bank,JOURNEY-{req.number}\n"
+    )
+    assert payments_import(file=payments.encode(), file_name="bank.csv").ok
+    page.goto(change_url)
     _admin_action(page, "تأیید تسویه بدهی")
     req.refresh_from_db()
     assert req.debts_confirmed_at is not None

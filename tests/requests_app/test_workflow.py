@@ -363,6 +363,36 @@ def test_name_change_needs_settled_debts_and_meter_test():
     assert request.status == Status.COMPLETED
 
 
+def test_debts_are_confirmed_only_when_the_latest_bill_is_paid():
+    from tests.billing.factories import BillFactory
+
+    request_type = RequestTypeFactory(stage_documents=False, requires_settled_debts=True)
+    user, subscription = owned_subscription()
+    supervisor = office_staff(subscription.office, supervisor=True)
+    BillFactory(subscription=subscription, year=1404, period=5, paid_amount=1_250_000)
+    unpaid = BillFactory(subscription=subscription, year=1404, period=6, amount=900_000)
+    request = wf.request_file(
+        request_type=request_type, applicant=user, actor=user, channel=Channel.WEB,
+        subscription=subscription,
+    )  # fmt: skip
+    with pytest.raises(PortalError, match="۹۰۰٬۰۰۰ ریال پرداخت نشده") as refused:
+        wf.request_confirm_debts(request=request, actor=supervisor)
+    assert refused.value.code == "debts_unpaid"
+    request.refresh_from_db()
+    assert request.debts_confirmed_at is None
+    assert not request.events.filter(kind=RequestEvent.Kind.DEBTS_CONFIRMED).exists()
+
+    unpaid.paid_amount = unpaid.amount  # the bank's payment file arrived
+    unpaid.save(update_fields=["paid_amount"])
+    request = wf.request_confirm_debts(request=request, actor=supervisor)
+    assert request.debts_confirmed_at is not None
+
+    # A new bill issued after the confirmation and left unpaid blocks the approval again.
+    BillFactory(subscription=subscription, year=1404, period=7, amount=400_000)
+    with pytest.raises(PortalError, match="دوره ۷ سال ۱۴۰۴"):
+        wf.request_approve(request=request, actor=supervisor)
+
+
 def test_move_enforces_the_table_for_every_state_pair_and_role(setting):
     """Every (from, to) pair of every state, for every role: _move succeeds exactly when the
     table lists the role, and a refused move changes nothing."""
