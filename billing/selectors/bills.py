@@ -144,7 +144,6 @@ def bills_for_staff(*, user: User) -> QuerySet[Bill]:
 
 
 __all__ = [
-    "subscription_debt",
     "BillAccess",
     "accesses_for_user",
     "bill_access_for_user",
@@ -152,4 +151,5 @@ __all__ = [
     "bills_for_staff",
     "bills_visible",
     "payable_bill",
+    "subscription_debt",
 ]
