@@ -33,6 +33,7 @@ import io
 import operator
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,9 +195,17 @@ class _Issues:
 
     def add(self, line: int, column: str, message: str) -> None:
         self.result.error_count += 1
-        if len(self.result.errors) < MAX_REPORTED_ERRORS:
-            prefix = f"{COLUMN_LABELS[column]} ({column}): " if column else ""
-            self.result.errors.append(ImportIssue(line, prefix + message, column))
+        prefix = f"{COLUMN_LABELS[column]} ({column}): " if column else ""
+        errors = self.result.errors
+        errors.append(ImportIssue(line, prefix + message, column))
+        if len(errors) >= 4 * MAX_REPORTED_ERRORS:
+            self.finish()
+
+    def finish(self) -> None:
+        """Keep the first ``MAX_REPORTED_ERRORS`` by line (a line's errors in column order):
+        problems may be found out of line order (the PostgreSQL path checks in two passes)."""
+        self.result.errors.sort(key=lambda issue: issue.line)
+        del self.result.errors[MAX_REPORTED_ERRORS:]
 
     def __bool__(self) -> bool:
         return self.result.error_count > 0
@@ -610,42 +619,21 @@ def _bill_parser(index: dict[str, int]) -> Callable[[list[str], list[_CellError]
 
 
 class _PgBillSink:
-    """Validated rows → TEMP staging table through COPY, one round trip per chunk."""
+    """The PostgreSQL merge of the rows ``PgBillStager`` staged (``_bill_stage`` is a view of
+    typed bills over the staged text)."""
 
-    def __init__(self) -> None:
-        self.cursor = connection.cursor()
-        self.cursor.execute(
-            """
-            CREATE TEMP TABLE _bill_stage (
-                line integer NOT NULL, subscription_id bigint NOT NULL,
-                year smallint NOT NULL, period smallint NOT NULL, kind varchar(12) NOT NULL,
-                period_start date NOT NULL, period_end date NOT NULL,
-                previous_reading bigint NOT NULL, current_reading bigint NOT NULL,
-                consumption bigint NOT NULL, energy bigint NOT NULL,
-                subscription_fee bigint NOT NULL, tax bigint NOT NULL, duties bigint NOT NULL,
-                debt bigint NOT NULL, adjustment bigint NOT NULL, amount bigint NOT NULL,
-                due_date date NOT NULL, payment_id varchar(13) NOT NULL
-            ) ON COMMIT DROP
-            """
-        )
-
-    def write(self, records: list[tuple]) -> None:
-        if not records:
-            return
-        buffer = io.StringIO()
-        buffer.writelines("\t".join(map(str, record)) + "\n" for record in records)
-        buffer.seek(0)
-        self.cursor.cursor.copy_expert(
-            f"COPY _bill_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN", buffer
-        )
+    def __init__(self, cursor) -> None:
+        self.cursor = cursor
 
     def merge(self, record: BillImport, result: BillImportResult) -> None:
         """Match staged rows with issued bills, supersede the changed ones, insert the rest."""
+        from billing.services.bill_staging import STAGE_VIEW_SQL
+
         cur = self.cursor
         data = ", ".join(_DATA_COLUMNS)
         staged = ", ".join(f"st.{c}" for c in _DATA_COLUMNS)
         current = ", ".join(f"b.{c}" for c in _DATA_COLUMNS)
-        cur.execute("ANALYZE _bill_stage")
+        cur.execute(STAGE_VIEW_SQL)
         # Resolved once: pg_get_serial_sequence() per row costs catalog lookups on every row.
         cur.execute("SELECT pg_get_serial_sequence('billing_bill', 'id')::regclass::oid")
         (sequence,) = cur.fetchone()
@@ -686,6 +674,15 @@ class _PgBillSink:
             FROM _bill_successor s WHERE b.id = s.old_id
             """
         )
+        # uid: a UUIDv7 layout (RFC 9562 §6.2 method 1) — the import's millisecond, then the
+        # row id as a counter, then 40 random bits. Still not enumerable, but each import's
+        # uids arrive in index order: random v4 uids cost a random B-tree page per row, the
+        # largest single cost of inserting a million bills.
+        uid = (
+            "(lpad(to_hex(%s::bigint), 12, '0') || '7' || lpad(to_hex((n.id >> 22) & 4095), 3, '0')"
+            " || to_hex(8 | ((n.id >> 20) & 3)) || lpad(to_hex(n.id & 1048575), 5, '0')"
+            " || substr(gen_random_uuid()::text, 25, 10))::uuid"
+        )
         cur.execute(
             f"""
             INSERT INTO billing_bill (
@@ -693,21 +690,24 @@ class _PgBillSink:
                 energy_tiers, status, version, superseded_by_id, paid_amount, paid_at,
                 request_id, source_id, created_at
             )
-            SELECT COALESCE(s.new_id, nextval(%s::oid::regclass)),
-                   gen_random_uuid(), st.subscription_id, st.year, st.period, st.kind, {staged},
-                   '[]'::jsonb, 'issued', COALESCE(s.version, 1), NULL, 0, NULL,
-                   NULL, %s, now()
-            FROM _bill_stage st
-            LEFT JOIN _bill_successor s ON s.line = st.line
-            WHERE NOT EXISTS (SELECT 1 FROM _bill_match m WHERE m.line = st.line AND m.same)
+            SELECT n.id, {uid}, n.subscription_id, n.year, n.period, n.kind,
+                   {", ".join(f"n.{c}" for c in _DATA_COLUMNS)},
+                   '[]'::jsonb, 'issued', n.version, NULL, 0, NULL, NULL, %s, now()
+            FROM (
+                SELECT COALESCE(s.new_id, nextval(%s::oid::regclass)) AS id,
+                       COALESCE(s.version, 1) AS version, st.subscription_id, st.year,
+                       st.period, st.kind, {staged}
+                FROM _bill_stage st
+                LEFT JOIN _bill_successor s ON s.line = st.line
+                WHERE NOT EXISTS (SELECT 1 FROM _bill_match m WHERE m.line = st.line AND m.same)
+                ORDER BY st.line
+            ) n
             """,  # noqa: S608 - the interpolated names are this module's constants
-            [sequence, record.pk],
+            [time.time_ns() // 1_000_000, record.pk, sequence],
         )
         result.created = cur.rowcount - result.updated
-        cur.execute("DROP TABLE _bill_stage, _bill_match, _bill_successor")
-
-    def close(self) -> None:
-        self.cursor.close()
+        cur.execute("DROP VIEW _bill_stage")
+        cur.execute("DROP TABLE _bill_raw, _bill_match, _bill_successor")
 
 
 class _OrmBillSink:
@@ -828,7 +828,7 @@ def bills_import(
     seen: dict[int, int] = {}
     try:
         return _bills_write(
-            text_rows=(reader, width),
+            text_rows=(reader, width, index, text),
             parse=parse,
             subscriptions=subscriptions,
             seen=seen,
@@ -850,44 +850,95 @@ def bills_import(
 def _bills_write(
     *, text_rows, parse, subscriptions, seen, issues, result, sha256, file_name, actor
 ) -> BillImportResult:
-    reader, width = text_rows
+    reader, width, index, text = text_rows
     with transaction.atomic():
         record = _register(BillImport.Kind.BILLS, sha256, file_name, actor)
         if record is None:
             return _already_imported(BillImport.Kind.BILLS, sha256) or result
-        sink = _PgBillSink() if connection.vendor == "postgresql" else _OrmBillSink()
-        try:
-            chunk: list[tuple[int, tuple]] = []
-            errors: list[_CellError] = []
-            for line, row in _rows(reader, width):
-                result.rows += 1
-                values = parse(row, errors)
-                if values is None:
-                    for error in errors:
-                        issues.add(line, error.column, error.message)
-                    errors.clear()
-                    continue
-                chunk.append((line, values))
-                if len(chunk) >= CHUNK_ROWS:
-                    staged = _stage_chunk(chunk, subscriptions, seen, issues)
-                    if not issues:
-                        sink.write(staged)
-                    chunk = []
-            staged = _stage_chunk(chunk, subscriptions, seen, issues)
-            if not result.rows:
-                issues.add(1, "", "پرونده هیچ سطر داده‌ای ندارد.")
-            if issues:
-                transaction.set_rollback(True)
-                result.errors.sort(key=lambda issue: issue.line)
-                return result
-            sink.write(staged)
-            sink.merge(record, result)
-        finally:
-            sink.close()
+        if connection.vendor == "postgresql":
+            written = _bills_write_pg(
+                reader, width, index, text, parse, subscriptions, issues, result, record
+            )
+        else:
+            written = _bills_write_orm(reader, width, parse, subscriptions, seen, issues, result)
+            if written is not None:
+                written.merge(record, result)
+        if written is None:
+            transaction.set_rollback(True)
+            issues.finish()
+            return result
         _finish(record, result, actor=actor, action="billing.import.bills")
         if Bill.objects.filter(source=record, kind=Bill.Kind.PERIODIC).exists():
             enqueue_task_on_commit("billing.tasks.bill_notices_for_import", import_id=record.pk)
     return result
+
+
+def _no_rows(result: BillImportResult, issues: _Issues) -> None:
+    if not result.rows:
+        issues.add(1, "", "پرونده هیچ سطر داده‌ای ندارد.")
+
+
+def _bills_write_orm(reader, width, parse, subscriptions, seen, issues, result):
+    """Parse every row in Python; the ORM sink, or ``None`` when there were problems."""
+    sink = _OrmBillSink()
+    chunk: list[tuple[int, tuple]] = []
+    errors: list[_CellError] = []
+    for line, row in _rows(reader, width):
+        result.rows += 1
+        values = parse(row, errors)
+        if values is None:
+            for error in errors:
+                issues.add(line, error.column, error.message)
+            errors.clear()
+            continue
+        chunk.append((line, values))
+        if len(chunk) >= CHUNK_ROWS:
+            sink.write(_stage_chunk(chunk, subscriptions, seen, issues))
+            chunk = []
+    sink.write(_stage_chunk(chunk, subscriptions, seen, issues))
+    _no_rows(result, issues)
+    return None if issues else sink
+
+
+def _bills_write_pg(
+    reader, width, index, text, parse, subscriptions, issues, result, record
+) -> bool | None:
+    """Stage, check and merge on PostgreSQL (``billing.services.bill_staging``); ``None``
+    when there were problems (the caller rolls back)."""
+    from billing.services.bill_staging import STAGE_ROWS, PgBillStager
+
+    stager = PgBillStager(index=index, parse=parse, subscriptions=subscriptions, issues=issues)
+    try:
+        chunk: list[tuple[int, list[str]]] = []
+        for line_row in _rows(reader, width):
+            chunk.append(line_row)
+            if len(chunk) >= STAGE_ROWS:
+                result.rows += len(chunk)
+                stager.stage(chunk)
+                chunk = []
+        result.rows += len(chunk)
+        stager.stage(chunk)
+        _no_rows(result, issues)
+        refused = stager.refused_lines()
+        bad: set[int] = set()
+        if refused:
+            wanted = set(refused)
+            reader_again, _index = _open_csv(text, BILL_COLUMNS, BILL_OPTIONAL_COLUMNS, result)
+            rows = {line: row for line, row in _rows(reader_again, width) if line in wanted}
+            bad = stager.recheck(rows)
+        for line, first in stager.duplicates(bad):
+            issues.add(
+                line,
+                "period",
+                f"صورتحساب همین اشتراک، دوره و نوع در سطر {to_persian_digits(first)} هم آمده است.",
+            )
+        if issues:
+            return None
+        stager.lock_subscriptions()
+        _PgBillSink(stager.cursor).merge(record, result)
+    finally:
+        stager.close()
+    return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -1113,7 +1164,7 @@ def payments_import(
         new.append(BillPayment(bill_id=bill_pk, **fields))
     if issues:
         result.unchanged = 0
-        result.errors.sort(key=lambda issue: issue.line)
+        issues.finish()
         return result
 
     try:

@@ -404,3 +404,41 @@ def test_bill_factory_rows_round_trip(tmp_path):
     )
     result = bills_import(file=write_csv(tmp_path / "f.csv", [row]))
     assert (result.created, result.updated, result.unchanged) == (0, 0, 1), result.errors
+
+
+@pytest.mark.postgres
+def test_sql_payment_id_check_agrees_with_identifiers(tmp_path, monkeypatch):
+    """The PostgreSQL path checks payment IDs in SQL; on random bills it must accept exactly
+    the IDs ``generate_payment_id`` makes (nothing falls back to the Python parser) and refuse
+    each one with a changed check digit (reported with the parser's message)."""
+    import random
+
+    from billing.services import bill_staging
+
+    rng = random.Random(1403)
+    subscriptions = [SubscriptionFactory() for _ in range(3)]
+    rows = []
+    for i in range(240):
+        sub = subscriptions[i % 3]
+        amount = rng.choice([1_000, 9_000, 10_000]) * rng.randint(1, 10 ** rng.randint(1, 5))
+        rows.append(
+            bill_row(sub, year=1390 + i // 24, period=i % 24 // 2 + 1, amount=amount,
+                     kind="" if i % 2 else "settlement")
+        )  # fmt: skip
+    rechecked = []
+    original = bill_staging.PgBillStager.recheck
+    monkeypatch.setattr(
+        bill_staging.PgBillStager,
+        "recheck",
+        lambda self, found: rechecked.append(sorted(found)) or original(self, found),
+    )
+    result = bills_import(file=write_csv(tmp_path / "ok.csv", rows))
+    assert result.ok and result.created == 240 and rechecked == []
+    bad = [dict(r) for r in rows[:40]]
+    for r in bad:
+        r["payment_id"] = r["payment_id"][:-1] + str((int(r["payment_id"][-1]) + 1) % 10)
+        r["period"] = r["period"]  # same keys as imported: only the payment ID differs
+    result = bills_import(file=write_csv(tmp_path / "bad.csv", bad))
+    assert result.error_count == 40
+    assert {e.column for e in result.errors} == {"payment_id"}
+    assert rechecked == [list(range(2, 42))]
