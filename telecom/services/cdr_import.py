@@ -12,22 +12,27 @@ already stored (a re-exported month that gained a few days) adds only the new on
 the rest as ``already_stored``; a repeated call whose type, duration or cost differs is an
 error at its line: stored call records are evidence and are never rewritten by an import.
 
-PostgreSQL fast path, no per-row Python work:
-1. ``COPY`` the raw file into an UNLOGGED staging table of text columns (a row-number column
-   from an identity gives the line numbers).
-2. One aggregate pass validates every row in SQL (regular expressions and ranges, the line
-   joined to ``telecom_phoneline``) and groups the rows by partition month.
-3. Months that have no partition yet (the usual case: last month's file) are loaded into new
-   standalone tables through a scratch partitioned parent, then get their two indexes built
-   after the load (a sorted build, far cheaper than row-by-row index inserts), a CHECK
-   constraint equal to the partition bounds (so ``ATTACH PARTITION`` skips its validation
-   scan) and are attached: the parent's partitioned indexes adopt the built indexes instead of
-   building new ones. Rows of months that already exist are inserted into the parent.
+PostgreSQL, three paths, fastest first; each either loads the whole file or writes nothing
+and hands the file to the next:
+1. Stream (``_stream_path``), for the switch's canonical export (this header in this order,
+   ISO times, ASCII digits, no quoting): the file streams through Python in 4 MB chunks — each
+   chunk's shape checked by one regular expression in C, each line number replaced by its line
+   id from a dict — into ``COPY`` of a typed scratch table partitioned by month, with CHECK
+   constraints for the ranges. Months that have no partition yet (the usual case: last month's
+   file) become partitions as they are: their two indexes built after the load (a sorted
+   build, far cheaper than row-by-row index inserts, named so the parent's partitioned indexes
+   adopt them) and attached without a scan thanks to a CHECK equal to the bounds, dropped
+   afterwards. Rows of months that already exist are inserted into the parent.
+2. Text staging (``_copy_path``), for any column order and extra columns: ``COPY`` into an
+   UNLOGGED table of text columns, one aggregate pass validating every row in SQL and grouping
+   by month, then the same partition handling.
+3. The exact Python validator below.
 
-Whenever the fast path sees anything it does not accept — Jalali dates, Persian digits or
-labels, spelled-out numbers, or any real error — the file goes through the exact Python
-validator (the same one SQLite uses), which either reports every error with its line and
-column, or rewrites the rows in canonical form and loads them through the same fast path.
+Whenever the fast paths see anything they do not accept — Jalali dates, Persian digits or
+labels, spelled-out numbers, a wall-clock hour that happened twice, or any real error — the
+file goes through the exact Python validator (the same one SQLite uses), which either reports
+every error with its line and column, or rewrites the rows in canonical form and loads them
+through the fast paths.
 SQLite: the Python validator and ``bulk_create`` (laptop-sized files).
 """
 
@@ -110,9 +115,11 @@ _NAIVE_SHAPES, _OFFSET_SHAPES = _time_shapes()
 _SHAPE = "translate(st.started_at, '0123456789', 'dddddddddd')"
 # Naive times are Tehran wall-clock time; with an offset they are what they say. (The session
 # time zone stays UTC: Django reads timestamps back assuming it.) PostgreSQL reads hour 24 as
-# the next midnight; the Python rules do not, so it is refused here too.
+# the next midnight and second 60 as a leap second; the Python rules do not, so both are
+# refused here too.
 _SQL_STARTED_AT = (
-    f"CASE WHEN substr(st.started_at, 12, 2) = '24' THEN NULL "
+    f"CASE WHEN substr(st.started_at, 12, 2) = '24' OR strpos(st.started_at, ':60') > 0 "
+    "THEN NULL "
     f"WHEN {_SHAPE} = ANY(%s) THEN st.started_at::timestamp AT TIME ZONE 'Asia/Tehran' "
     f"WHEN {_SHAPE} = ANY(%s) THEN st.started_at::timestamptz END"
 )
@@ -704,18 +711,18 @@ _MONTH_OF_ROW = re.compile(rb"[0-9]{11},([0-9]{4})-([0-9]{2})-")
 # A file whose first and last rows are further apart than this gets partitions only around
 # its two ends; rows elsewhere go through the scratch table's DEFAULT partition.
 STREAM_MAX_SPAN_MONTHS = 24
-
-
-def _ambiguous_windows(until: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-    """UTC instants whose Tehran wall-clock time also occurred an hour earlier (the hour after
-    each end of daylight saving time, last in 2022). PostgreSQL reads such a naive time as the
-    later instant, the Python rules (``fold=0``) as the earlier one; the stream path refuses
-    rows in these windows so the exact validator decides."""
-    return _ambiguous_windows_until(until.year)
+# The B-tree build after the load: sort memory and parallel workers (measured in
+# bench/telecom_imports.py; see docs/telecom-imports.md).
+STREAM_INDEX_MEMORY = "256MB"
+STREAM_INDEX_WORKERS = 1
 
 
 @functools.cache
-def _ambiguous_windows_until(year: int) -> list[tuple[dt.datetime, dt.datetime]]:
+def _ambiguous_windows(year: int) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+    """The UTC spans (up to ``year``) whose Tehran wall-clock time also happened an hour
+    earlier: the hour after each end of daylight saving time (the last in 2022). PostgreSQL
+    reads such a naive time as the later instant, the Python rules (``fold=0``) as the earlier
+    one, so the fast paths leave a file containing one to the exact validator."""
     windows = []
     day = dt.datetime(1999, 12, 1, 12, tzinfo=dt.UTC)
     offset = day.astimezone(TEHRAN).utcoffset()
@@ -728,18 +735,48 @@ def _ambiguous_windows_until(year: int) -> list[tuple[dt.datetime, dt.datetime]]
                 moment += dt.timedelta(minutes=15)
             windows.append((moment, moment + (offset - next_offset)))
         day, offset = following, next_offset
-    return windows
+    return tuple(windows)
+
+
+@functools.cache
+def _ambiguous_hours(year: int) -> tuple[tuple[bytes, ...], tuple[bytes, ...], tuple[bytes, ...]]:
+    """``_ambiguous_windows`` as text prefixes of a naive start time (``b"2021-09-21 23:"``,
+    ``b"2021-09-21T23:"``), after two coarser filters (``b"-09-"``, ``b"-09-21 23:"``) that
+    let a chunk without any such hour pass after one or two scans."""
+    hours: set[str] = set()
+    for start, end in _ambiguous_windows(year):
+        local = start.astimezone(TEHRAN).replace(minute=0, tzinfo=None)
+        while local < end.astimezone(TEHRAN).replace(tzinfo=None):
+            hours.add(f"{local:%Y-%m-%d}|{local:%H}:")
+            local += dt.timedelta(hours=1)
+    full = sorted(h.replace("|", sep).encode() for h in hours for sep in " T")
+    return tuple(sorted({h[4:8] for h in full})), tuple(sorted({h[4:] for h in full})), tuple(full)
+
+
+def _has_ambiguous_hour(chunk: bytes, filters) -> bool:
+    months, hours, full = filters
+    return (
+        any(m in chunk for m in months)
+        and any(h in chunk for h in hours)
+        and any(f in chunk for f in full)
+    )
 
 
 class _StreamFeeder:
     """The file-like object ``COPY … FROM STDIN`` reads: the raw file in chunks of whole rows,
-    each checked (``_STREAM_CHUNK_RE``) and its line numbers replaced by line ids. A chunk with
-    a number not yet looked up ends the current COPY (``missing`` says which numbers); the
-    caller looks them up and starts another COPY that resumes with the same chunk."""
+    each checked (``_STREAM_CHUNK_RE``, ``_STREAM_REFUSED``, the ambiguous hours) and its line
+    numbers replaced by line ids. The server parses one chunk while Python prepares the next
+    (the socket buffers between them); a reading thread was measured and gained nothing.
 
-    def __init__(self, handle: IO[bytes], ids: dict[bytes, bytes]) -> None:
+    A chunk with a number not looked up yet ends the current COPY (``missing`` says which); the
+    caller looks them up, calls ``resume`` and starts another COPY that continues with that
+    chunk. A failed check raises ``_Fallback`` in ``read``; psycopg2 then aborts the COPY.
+    """
+
+    def __init__(self, handle: IO[bytes], ids: dict[bytes, bytes], latest: dt.datetime) -> None:
         self.handle = handle
         self.ids = ids
+        self.ambiguous = _ambiguous_hours(latest.year)
         self.rest = b""
         self.held: bytes | None = None
         self.missing: set[bytes] | None = None
@@ -751,9 +788,6 @@ class _StreamFeeder:
         """The next run of whole rows. Blank lines at the end of the file are dropped; blank
         lines between rows stay in a chunk, fail its check and leave the file to the other
         paths (which skip them and keep the physical line numbers)."""
-        if self.held is not None:
-            chunk, self.held = self.held, None
-            return chunk
         while True:
             raw = self.handle.read(STREAM_CHUNK)
             if not raw:
@@ -772,28 +806,36 @@ class _StreamFeeder:
             return buffer[:cut]
 
     def read(self, size: int = -1) -> bytes:
-        if self.missing is not None:
+        if self.missing is not None or self.done:
             return b""
-        chunk = self._next_chunk()
-        if not chunk:
-            self.done = True
-            return b""
-        if not _STREAM_CHUNK_RE.fullmatch(chunk.translate(_DIGITS_TO_D)) or any(
-            refused in chunk for refused in _STREAM_REFUSED
-        ):
-            raise _Fallback
+        if self.held is not None:
+            chunk, self.held = self.held, None
+        else:
+            chunk = self._next_chunk()
+            if not chunk:
+                self.done = True
+                return b""
+            if (
+                not _STREAM_CHUNK_RE.fullmatch(chunk.translate(_DIGITS_TO_D))
+                or any(refused in chunk for refused in _STREAM_REFUSED)
+                or _has_ambiguous_hour(chunk, self.ambiguous)
+            ):
+                raise _Fallback
         rows = chunk.split(b"\n")
         rows.pop()
         lookup = self.ids.__getitem__
         try:
-            # "04133334444," → "1234,": the key includes the comma, so a longer number fails.
-            out = b"\n".join([lookup(row[:12]) + row[12:] for row in rows])
+            # "04133334444," → "1234,": the key holds the comma, so a longer number fails.
+            mapped = b"\n".join([lookup(row[:12]) + row[12:] for row in rows])
         except KeyError:
             self.missing = {row[:12] for row in rows} - self.ids.keys()
             self.held = chunk
             return b""
         self.rows += len(rows)
-        return out + b"\n"
+        return mapped + b"\n"
+
+    def resume(self) -> None:
+        self.missing = None
 
 
 def _canonical_header(source: _Source) -> bool:
@@ -836,31 +878,27 @@ def _stream_path(
 ) -> None:
     """Canonical files (the switch's own export): one pass in Python maps each line number to
     its line id while the file streams into ``COPY`` of a typed scratch table partitioned by
-    month, whose CHECK constraints hold every rule PostgreSQL's parsers do not (ranges, the
-    ambiguous hours), so no row is converted twice. Months without a partition become
-    partitions: indexes built after the load, attached without a scan. Raises ``_Fallback``
-    (nothing written) at the first thing it does not accept; the other paths then decide."""
+    month: PostgreSQL's own parsers convert each value once, CHECK constraints hold the ranges,
+    and the chunk checks in Python (``_StreamFeeder``) refuse whatever those would read
+    differently from ``_Parser``. Months without a partition become partitions: indexes built
+    after the load, attached without a scan. Raises ``_Fallback`` (nothing written) at the
+    first thing it does not accept; the other paths then decide."""
     months = _edge_months(source)
     phases = result.phases
     scratch = f"cdr_load_{uuid.uuid4().hex[:12]}"
     latest = timezone.now() + dt.timedelta(days=1)
-    windows = [w for w in _ambiguous_windows(latest) if w[0] <= latest]
     with transaction.atomic(), connection.cursor() as cursor:
         record = _register(source.sha256, file_name, actor)
         tick = time.perf_counter()
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        not_ambiguous = ""
-        if windows:
-            ranges = " OR ".join(["(started_at >= %s AND started_at < %s)"] * len(windows))
-            not_ambiguous = f" AND (started_at >= %s OR NOT ({ranges}))"
+        cursor.execute("SET LOCAL maintenance_work_mem = %s", [STREAM_INDEX_MEMORY])
+        cursor.execute("SET LOCAL max_parallel_maintenance_workers = %s", [STREAM_INDEX_WORKERS])
         cursor.execute(
             f"CREATE TABLE {scratch} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS, "
             f"CONSTRAINT cdr_stream_duration CHECK (duration_s <= {MAX_DURATION_S}), "
-            "CONSTRAINT cdr_stream_started CHECK (started_at >= %s AND started_at <= %s"
-            f"{not_ambiguous})) PARTITION BY RANGE (started_at)",
-            [EARLIEST_CALL, latest, *([windows[-1][1]] if windows else []),
-             *[b for w in windows for b in w]],
-        )  # fmt: skip
+            "CONSTRAINT cdr_stream_started CHECK (started_at >= %s AND started_at <= %s)) "
+            "PARTITION BY RANGE (started_at)",
+            [EARLIEST_CALL, latest],
+        )
         tables = {month: _stream_partition(cursor, scratch, month) for month in months}
         cursor.execute(f"CREATE TABLE {scratch}_default PARTITION OF {scratch} DEFAULT")
         cursor.execute(f"ALTER TABLE {scratch} ALTER COLUMN batch_id SET DEFAULT %s", [record.pk])
@@ -876,12 +914,12 @@ def _stream_path(
         cursor.execute("SET LOCAL TimeZone = 'Asia/Tehran'")
         try:
             with source.open() as handle:
-                feeder = _StreamFeeder(handle, ids)
+                feeder = _StreamFeeder(handle, ids, latest)
                 while not feeder.done:
                     cursor.cursor.copy_expert(copy, feeder, size=STREAM_CHUNK)
                     if feeder.missing is not None:
                         ids.update(_line_ids(feeder.missing, office_id))
-                        feeder.missing = None
+                        feeder.resume()
         except (DatabaseError, psycopg2.Error):
             raise _Fallback from None  # an unparsable value or a CHECK: the exact rules decide
         cursor.execute("SET LOCAL TimeZone = %s", [connection.timezone_name])
@@ -894,7 +932,7 @@ def _stream_path(
         cursor.execute(f"SELECT min(started_at), max(started_at) FROM {scratch}")  # noqa: S608
         record.first_call, record.last_call = cursor.fetchone()
         filled = {}
-        for month, table in tables.items():
+        for month, table in sorted(tables.items()):
             cursor.execute(f"SELECT EXISTS (SELECT FROM {table})")  # noqa: S608
             if cursor.fetchone()[0]:
                 filled[month] = table
@@ -1197,6 +1235,13 @@ def _load(cursor, stage: str, office_id: int | None, record: CdrImport, result) 
     phases = result.phases
     tick = time.perf_counter()
     typed, params = _typed_select(stage, office_id)
+    # A naive time in an hour that happened twice: PostgreSQL and the Python rules disagree
+    # on which instant it is, so the exact validator decides (see ``_ambiguous_windows``).
+    windows = _ambiguous_windows(timezone.now().year + 1)
+    in_ambiguous = " OR ".join(["(t.started_at >= %s AND t.started_at < %s)"] * len(windows))
+    window_bounds = [moment for window in windows for moment in window]
+    latest_window = windows[-1][1] if windows else EARLIEST_CALL
+    in_ambiguous = in_ambiguous or "false"
     # Valid rows have a start time inside the range and a duration within the limit; group
     # by partition month in the same pass (a hash aggregate over a dozen groups).
     try:
@@ -1208,11 +1253,12 @@ def _load(cursor, stage: str, office_id: int | None, record: CdrImport, result) 
                        count(*) FILTER (WHERE NOT coalesce(
                            t.ok AND t.line_id IS NOT NULL AND t.started_at >= %s
                            AND t.started_at <= now() + interval '1 day'
-                           AND t.duration_s <= %s AND t.cost_rial IS NOT NULL, false))
+                           AND t.duration_s <= %s AND t.cost_rial IS NOT NULL
+                           AND (t.started_at >= %s OR NOT ({in_ambiguous})), false))
                 FROM ({typed}) t
                 GROUP BY 1
                 """,  # noqa: S608
-                [EARLIEST_CALL, MAX_DURATION_S, *params],
+                [EARLIEST_CALL, MAX_DURATION_S, latest_window, *window_bounds, *params],
             )
             groups = cursor.fetchall()
     except DatabaseError:

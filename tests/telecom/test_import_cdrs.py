@@ -217,11 +217,75 @@ def test_file_path_input(line, tmp_path):
 
 
 @pytest.mark.postgres
-def test_canonical_ascii_file_takes_the_copy_path_and_others_are_rewritten(line):
+def test_each_file_takes_the_fastest_path_that_accepts_it(line):
     fast = cdr_import(file=csv_bytes("04133334444,2025-11-03T14:05:00,09121234567,mobile,1,1"))
-    assert fast.path == "copy" and "copy_stage" in fast.phases
+    assert fast.path == "stream" and "stream_copy" in fast.phases
+    reordered = cdr_import(
+        file=csv_bytes(
+            "1,1,mobile,09121234567,2025-11-03T15:05:00,04133334444",
+            header=",".join(reversed(COLUMNS)),
+        )
+    )
+    assert reordered.path == "copy" and "copy_stage" in reordered.phases
     jalali = cdr_import(file=csv_bytes("04133334444,1404/08/13 10:00,09121234567,mobile,1,1"))
-    assert jalali.path == "copy-canonical" and jalali.created == 1
+    assert jalali.path == "stream-canonical" and jalali.created == 1
+    assert {"stream_abandoned", "copy_abandoned", "validate_python"} <= set(jalali.phases)
+    assert len(records_of(line)) == 3
+
+
+def test_the_hour_that_happened_twice_is_read_as_its_first_occurrence(line):
+    # Tehran left daylight saving time at 24:00 on 2021-09-21: 23:30 happened at 19:00 and
+    # again at 20:00 UTC. The rules read a naive time as the first (the same on every path).
+    data = csv_bytes(
+        "04133334444,2021-09-21 23:30:00,09121234567,mobile,1,1",
+        "04133334444,2021-09-21 22:30:00,09121234567,mobile,1,1",
+    )
+    result = cdr_import(file=data)
+    assert result.ok, result.errors
+    assert [c.started_at for c in records_of(line)] == [
+        dt.datetime(2021, 9, 21, 18, 0, tzinfo=dt.UTC),
+        dt.datetime(2021, 9, 21, 19, 0, tzinfo=dt.UTC),
+    ]
+
+
+def test_crlf_line_ends_and_trailing_blank_lines(line):
+    data = (
+        f"{HEADER}\r\n04133334444,2025-11-03T14:05:00,09121234567,mobile,1,1\r\n"
+        "04133334444,2025-11-03T14:06:00,09121234567,mobile,2,1\r\n\r\n\r\n"
+    ).encode()
+    result = cdr_import(file=data)
+    assert result.ok and result.created == 2
+    assert [c.duration_s for c in records_of(line)] == [1, 2]
+
+
+def test_a_leap_second_is_refused_like_any_bad_time(line):
+    result = cdr_import(
+        file=csv_bytes(
+            "04133334444,2025-11-03T14:05:00,09121234567,mobile,1,1",
+            "04133334444,2025-11-03T14:05:60,09121234567,mobile,1,1",
+        )
+    )
+    assert [(i.line, i.column) for i in result.errors] == [(3, "started_at")]
+    assert not CallRecord.objects.exists()
+
+
+@pytest.mark.postgres
+def test_stream_looks_lines_up_chunk_by_chunk(monkeypatch):
+    """Line ids are looked up for the numbers each chunk brings (the COPY resumes after each
+    lookup); an unknown number in a later chunk still fails the file with its line."""
+    monkeypatch.setattr("telecom.services.cdr_import.STREAM_CHUNK", 256)
+    first, second = PhoneLineFactory(number="04133334444"), PhoneLineFactory(number="04133335555")
+    rows = [f"04133334444,2025-11-03T10:{m:02d}:00,09121234567,mobile,{m},1" for m in range(30)]
+    rows += [f"04133335555,2025-11-03T11:{m:02d}:00,09121234567,local,{m},1" for m in range(30)]
+    result = cdr_import(file=csv_bytes(*rows))
+    assert result.ok and result.path == "stream"
+    assert (result.rows, result.created) == (60, 60)
+    assert [c.duration_s for c in records_of(first)] == list(range(30))
+    assert {c.call_type for c in records_of(second)} == {"local"}
+    unknown = csv_bytes(*rows[:40], "04133336666,2025-11-04T10:00:00,09121234567,mobile,1,1")
+    failed = cdr_import(file=unknown)
+    assert [(i.line, i.column) for i in failed.errors] == [(42, "line")]
+    assert CdrImport.objects.count() == 1
 
 
 @pytest.mark.postgres
