@@ -1,11 +1,13 @@
-"""Call-detail exports (CSV and PDF) and the accounting every call search and export owes:
-a per-user rate limit and an audit row.
+"""Call-detail searches and exports (CSV and PDF) with the accounting each one owes: a per-user
+rate limit and an audit row.
 
 Call records are the most private data of the portal, so every search (a page of the search
 screen, the API list and summary) and every export is written to the audit log with the line,
 the filter and how many calls were returned — never the other numbers themselves — and both
 are rate-limited per user (``subscribers.services.ratelimit``, Persian 429 message). During a
-kiosk session the operator is the actor and the citizen ``on_behalf_of``.
+kiosk session the operator is the actor and the citizen ``on_behalf_of``. A search
+(``call_search``) counts, reads and audits in ONE transaction: a counted search always has its
+audit row, and a request pays one commit instead of two.
 
 Exports hold the filtered calls newest first with the filter's totals:
 
@@ -28,26 +30,30 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing.pdf import font_faces, render_pdf
 from portal.digits import to_persian_digits
-from portal.errors import PortalError
-from portal.jalali import to_jalali
+from portal.errors import PortalError, RateLimited
 from subscribers.models import KioskOffice, User
 from subscribers.services.audit import audit_record
 from subscribers.services.ratelimit import rate_limit_hit
 from telecom.selectors.calls import (
+    P_CURSOR,
     CallFilter,
     CallPage,
     CallTotals,
     CallWindow,
+    call_filter_parse,
     call_rows_for_export,
     call_type_label,
     call_window,
+    calls_page,
     calls_totals,
     duration_text,
+    jalali_date_time,
 )
 from telecom.selectors.lines import LineAccess
 
@@ -138,6 +144,53 @@ def call_search_audit(
     _audit(viewer=viewer, access=access, action="telecom.calls.search", details=details)
 
 
+def call_search(
+    *,
+    viewer: CallViewer,
+    access: LineAccess,
+    params,
+    kind: str,
+    summary: bool = False,
+    with_totals: bool = False,
+) -> CallPage:
+    """One search of ``access``'s line by ``viewer`` with the query ``params``: counts it
+    against the per-user limit (``RateLimited`` past it, before anything is read), parses the
+    filter, reads the page — the 50 calls at ``params``' cursor (with the filter's totals when
+    ``with_totals``), or only the totals when ``summary`` — and writes the audit row.
+
+    All in one transaction, so the count and the audit row commit together. A search that
+    fails validation (``PortalError``: a bad date, a tampered cursor) still counts — it is
+    re-raised after the commit — and is not audited, as nothing was read.
+    """
+    # savepoint=False: nothing escapes the block but a database error (the limit and a bad
+    # filter are caught below), so inside an outer transaction no savepoint is needed.
+    error: PortalError | None = None
+    with transaction.atomic(savepoint=False):
+        try:
+            call_search_limit(viewer=viewer)
+        except RateLimited as exc:
+            error = exc
+        else:
+            try:
+                flt = call_filter_parse(params)
+                if summary:
+                    window = call_window(access=access, flt=flt)
+                    totals = calls_totals(access=access, window=window, flt=flt)
+                    page = CallPage(access=access, flt=flt, window=window, totals=totals)
+                else:
+                    cursor = params.get(P_CURSOR, "") or ""
+                    page = calls_page(
+                        access=access, flt=flt, cursor=cursor, with_totals=with_totals
+                    )
+            except PortalError as exc:
+                error = exc
+            else:
+                call_search_audit(viewer=viewer, access=access, page=page, kind=kind)
+    if error is not None:
+        raise error
+    return page
+
+
 # --- exports -------------------------------------------------------------------------------
 
 
@@ -160,7 +213,7 @@ def _cell(value) -> str:
 
 
 def _jalali_seconds(moment) -> str:
-    return to_jalali(moment).strftime("%Y/%m/%d %H:%M:%S")
+    return " ".join(jalali_date_time(moment))
 
 
 @dataclass

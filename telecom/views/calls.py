@@ -24,8 +24,8 @@ from django.views.decorators.http import require_GET
 from portal.digits import normalize_digits, to_persian_digits
 from portal.errors import NotFound, PortalError, RateLimited
 from portal.http import client_ip
-from portal.jalali import to_jalali
 from telecom.selectors.calls import (
+    CALL_TYPE_LABELS,
     LISTED_CHOICES,
     MAX_RANGE_MONTHS,
     P_CURSOR,
@@ -35,16 +35,16 @@ from telecom.selectors.calls import (
     P_TYPE,
     CallFilter,
     CallPage,
+    CallRow,
     call_filter_parse,
-    calls_page,
     duration_text,
+    jalali_date_time,
 )
 from telecom.selectors.lines import LineAccess, line_access_for
 from telecom.services.call_exports import (
     CallExport,
     CallViewer,
-    call_search_audit,
-    call_search_limit,
+    call_search,
     calls_export,
 )
 
@@ -92,23 +92,18 @@ def _lines_url() -> str | None:
         return None
 
 
-def _row(call) -> dict:
-    moment = to_jalali_seconds(call.started_at)
+def _row(call: CallRow) -> dict:
+    date, time = jalali_date_time(call.started_at)
     return {
-        "date": moment[0],
-        "time": moment[1],
+        "date": date,
+        "time": time,
         "other": call.other_number,
-        "type": call.get_call_type_display(),
+        "type": CALL_TYPE_LABELS.get(call.call_type, call.call_type),
         "call_type": call.call_type,
         "duration": duration_text(call.duration_s),
         "duration_s": call.duration_s,
         "cost": call.cost_rial,
     }
-
-
-def to_jalali_seconds(moment) -> tuple[str, str]:
-    j = to_jalali(moment)
-    return j.strftime("%Y/%m/%d"), j.strftime("%H:%M:%S")
 
 
 def _form_values(request: HttpRequest, flt: CallFilter | None) -> dict:
@@ -182,22 +177,21 @@ def _render(
 @require_GET
 def calls(request: HttpRequest, number: str) -> HttpResponse:
     access = _access(request, number)
-    viewer = call_viewer(request)
     try:
-        call_search_limit(viewer=viewer)
+        page = call_search(
+            viewer=call_viewer(request),
+            access=access,
+            params=request.GET,
+            kind="page",
+            with_totals=True,
+        )
     except RateLimited as exc:
         return _render(
             request, access=access, limited=exc.message, status=429, retry_after=exc.retry_after
         )
-    try:
-        flt = call_filter_parse(request.GET)
-        page = calls_page(
-            access=access, flt=flt, cursor=request.GET.get(P_CURSOR, ""), with_totals=True
-        )
     except PortalError as exc:
         return _render(request, access=access, errors=exc.fields, status=400)
-    call_search_audit(viewer=viewer, access=access, page=page, kind="page")
-    return _render(request, access=access, flt=flt, page=page)
+    return _render(request, access=access, flt=page.flt, page=page)
 
 
 @login_required

@@ -14,11 +14,27 @@ from django.views.decorators.http import require_http_methods
 from portal.digits import to_persian_digits
 from portal.errors import NotFound, PortalError
 from portal.http import client_ip
-from subscribers.models import User
+from requests_app.models import RequestType
+from requests_app.selectors.requests import request_types_active
+from subscribers.models import SubscriptionLink, User
 from subscribers.services.identity import CHECKLISTS
 from telecom.forms_lines import LineClaimForm
+from telecom.models import SpecialService
 from telecom.selectors.claims import MyLine, lines_for_user
+from telecom.services import line_services as ls
 from telecom.services.lines import line_claim_cancel, line_claim_create
+
+# The line services offered as shortcuts on an active line's card (the rest are one click
+# further, on the request catalogue); the second zero shows the switch the line can take.
+QUICK_SERVICES = (
+    ls.DIRECTORY_118,
+    ls.SMS_SERVICE,
+    ls.SPECIAL_SERVICES,
+    ls.SECOND_ZERO_BLOCK,
+    ls.SECOND_ZERO_UNBLOCK,
+    ls.FAULT_REPORT,
+)
+SPECIAL_LABELS = dict(SpecialService.choices)
 
 
 def calls_url(number: str) -> str:
@@ -38,14 +54,37 @@ def _documents(user: User, role: str) -> list[str]:
     ]
 
 
+def _quick_services(row: MyLine, types: dict[str, RequestType]) -> list[tuple[str, str]]:
+    """(code, title) of the shortcut services this row's holder may file for this line."""
+    skip = ls.SECOND_ZERO_BLOCK if row.line.second_zero_blocked else ls.SECOND_ZERO_UNBLOCK
+    return [
+        (code, types[code].title)
+        for code in QUICK_SERVICES
+        if code != skip
+        and code in types
+        and (row.role == SubscriptionLink.Role.OWNER or types[code].tenant_allowed)
+    ]
+
+
 def _render(request: HttpRequest, form: LineClaimForm, status: int = 200) -> HttpResponse:
-    rows: list[tuple[MyLine, str, list[str]]] = [
+    lines = lines_for_user(user=request.user)
+    types: dict[str, RequestType] = {}
+    if any(row.is_active for row in lines):
+        types = {
+            t.code: t
+            for t in request_types_active(company_kind=RequestType.CompanyKind.TELECOM)
+            .filter(code__in=QUICK_SERVICES)
+            .prefetch_related(None)
+        }
+    rows: list[tuple[MyLine, str, list[str], list[tuple[str, str]], list[str]]] = [
         (
             row,
             calls_url(row.line.number) if row.is_active else "",
             [] if row.is_active else _documents(request.user, row.role),
+            _quick_services(row, types) if row.is_active else [],
+            [SPECIAL_LABELS.get(code, code) for code in row.line.special_services or ()],
         )
-        for row in lines_for_user(user=request.user)
+        for row in lines
     ]
     return render(
         request,

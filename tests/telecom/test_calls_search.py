@@ -319,3 +319,52 @@ def test_a_line_of_another_subscriber_is_not_found():
     _user, line = owner_line()
     with pytest.raises(NotFound):
         line_access_for(user=UserFactory(), number=line.number)
+
+
+def test_line_access_is_one_query_with_line_link_and_activation(django_assert_num_queries):
+    user, line = owner_line()
+    with django_assert_num_queries(1):
+        access = line_access_for(user=user, number=line.number)
+    with django_assert_num_queries(0):
+        assert access.line.pk == line.pk
+        assert access.link.line_activation.pk == access.activation.pk
+        assert access.line.subscription.bill_id
+        assert access.is_owner
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2024, 11, 21, 0, 0, 0, tzinfo=TEHRAN),
+        dt.datetime(2024, 11, 20, 20, 29, 59, tzinfo=dt.UTC),  # 23:59:59 Tehran, previous day
+        dt.datetime(2024, 3, 19, 20, 30, 1, tzinfo=dt.UTC),  # Nowruz 1403, 00:00:01 Tehran
+        dt.datetime(2021, 6, 1, 19, 45, 7, tzinfo=dt.UTC),  # Iran still had summer time
+        dt.datetime(2025, 3, 20, 12, 0, 0, tzinfo=dt.UTC),
+    ],
+)
+def test_cached_jalali_text_is_the_same_as_portal_jalali(moment):
+    from portal.jalali import to_jalali
+    from telecom.selectors.calls import jalali_date_time
+
+    expected = to_jalali(moment).strftime("%Y/%m/%d %H:%M:%S")
+    assert " ".join(jalali_date_time(moment)) == expected
+    assert " ".join(jalali_date_time(moment)) == expected  # the cached day again
+
+
+def test_page_rows_are_tuples_of_the_listed_fields():
+    user, line = owner_line()
+    made = calls(line, at(AZAR_FIRST, 9), duration_s=61, cost_rial=700)
+    page = calls_page(access=line_access_for(user=user, number=line.number), flt=AZAR)
+    row = page.rows[0]
+    assert (row.pk, row.id) == (made[0].pk, made[0].pk)
+    assert (row.other_number, row.call_type, row.duration_s, row.cost_rial) == (
+        "09121234567",
+        "mobile",
+        61,
+        700,
+    )
+    assert row.started_at == made[0].started_at
+    with_totals = calls_page(
+        access=line_access_for(user=user, number=line.number), flt=AZAR, with_totals=True
+    )
+    assert with_totals.rows == page.rows and with_totals.totals.count == 1
