@@ -85,13 +85,15 @@ class RequestFileForm(StyledForm):
                 .filter(company__kind=kind, link_id__isnull=False)
                 .order_by("subscription_number")
             )
+            # A telecom subscription is a phone line (its subscription number is the number).
+            noun = "خط تلفن" if kind == RequestType.CompanyKind.TELECOM else "اشتراک"
             self.fields["subscription"] = SubscriptionChoiceField(
-                label="اشتراک",
+                label=noun,
                 queryset=own,
-                empty_label="— اشتراک را انتخاب کنید —",
+                empty_label=f"— {noun} را انتخاب کنید —",
                 error_messages={
-                    "required": "«اشتراک» را انتخاب کنید.",
-                    "invalid_choice": "اشتراک انتخاب‌شده از اشتراک‌های شما نیست.",
+                    "required": f"«{noun}» را انتخاب کنید.",
+                    "invalid_choice": f"{noun} انتخاب‌شده در حساب شما نیست.",
                 },
             )
         else:

@@ -136,7 +136,10 @@ def request_create(request: HttpRequest, code: str) -> HttpResponse:
         # A reading has its own form (previous reading, rollover, plausibility, photo).
         return redirect("billing:reading-new")
     data = request.POST if request.method == "POST" else None
-    form = RequestFileForm(data, request_type=request_type, user=request.user)
+    # ?subscription=<pk> preselects one of the user's own subscriptions (links from the line
+    # and bill pages); the form's queryset still decides what may be chosen.
+    initial = {"subscription": request.GET.get("subscription")} if data is None else None
+    form = RequestFileForm(data, initial=initial, request_type=request_type, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         kiosk_session = getattr(request, "kiosk_session", None)
@@ -221,6 +224,10 @@ def _timeline(req: ServiceRequest) -> list[TimelineRow]:
                 Actor.SUPERVISOR,
             )
             shows_note = shows_note or event.new_status == Status.CANCELLED
+            # A completion by the system (an at-once line service) notes what it changed.
+            shows_note = shows_note or (
+                event.new_status == Status.COMPLETED and event.actor_role == Actor.SYSTEM
+            )
             note = event.note if shows_note else ""
         elif event.kind in (
             RequestEvent.Kind.DOCUMENT_UPLOADED,

@@ -86,7 +86,7 @@ LINE_SERVICES: tuple[dict[str, Any], ...] = (
             },
             {
                 "name": "action",
-                "label": "درخواست",
+                "label": "روشن یا خاموش کردن سرویس",
                 "kind": "choice",
                 "required": True,
                 "choices": ON_OFF,
@@ -119,7 +119,7 @@ LINE_SERVICES: tuple[dict[str, Any], ...] = (
         "fields_schema": [
             {
                 "name": "action",
-                "label": "درخواست",
+                "label": "اعلام شماره در ۱۱۸",
                 "kind": "choice",
                 "required": True,
                 "choices": [[ls.ON, "در ۱۱۸ اعلام شود"], [ls.OFF, "در ۱۱۸ اعلام نشود"]],
@@ -207,7 +207,7 @@ LINE_SERVICES: tuple[dict[str, Any], ...] = (
         "fields_schema": [
             {
                 "name": "action",
-                "label": "درخواست",
+                "label": "قطع یا وصل خط",
                 "kind": "choice",
                 "required": True,
                 "choices": [["disconnect", "قطع موقت"], ["reconnect", "وصل مجدد"]],
@@ -245,7 +245,7 @@ LINE_SERVICES: tuple[dict[str, Any], ...] = (
         "fields_schema": [
             {
                 "name": "action",
-                "label": "درخواست",
+                "label": "سرویس پیامک",
                 "kind": "choice",
                 "required": True,
                 "choices": ON_OFF,

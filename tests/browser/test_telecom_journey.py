@@ -274,8 +274,8 @@ def test_claim_activation_and_line_service(page, portal, artifacts):
     expect(page.get_by_role("heading", level=1)).to_have_text(f"ثبت درخواست: {SMS_SERVICE_TITLE}")
     line = PhoneLine.objects.get(number=ALI_LINE)
     assert not line.sms_service
-    page.get_by_label("اشتراک").select_option(value=str(line.subscription_id))
-    page.get_by_label("درخواست", exact=True).select_option(value="on")
+    page.get_by_label("خط تلفن").select_option(value=str(line.subscription_id))
+    page.get_by_label("سرویس پیامک", exact=True).select_option(value="on")
     _shot(page, artifacts, "service-file")
     _phone_shot(page, artifacts, "service-file-360")
     page.get_by_role("button", name="ثبت درخواست").click()

@@ -237,6 +237,19 @@ def test_create_offers_only_own_subscriptions_of_the_company_kind(client, reques
     assert "سه‌فاز" in page
 
 
+def test_create_preselects_only_an_own_subscription(client, request_type, owner):
+    user, subscription = owner
+    _other, foreign = owned_subscription()
+    client.force_login(user)
+    url = _create_url(request_type)
+    form = client.get(f"{url}?subscription={subscription.pk}").context["form"]
+    assert str(form["subscription"].value()) == str(subscription.pk)
+    # Someone else's subscription in the link is not offered, whatever the query says.
+    page = client.get(f"{url}?subscription={foreign.pk}").content.decode()
+    assert f'value="{foreign.pk}"' not in page
+    assert client.get(f"{url}?subscription=نامعتبر").status_code == 200
+
+
 def test_create_files_on_the_web_with_persian_digits(client, request_type, owner):
     user, subscription = owner
     client.force_login(user)
@@ -301,9 +314,7 @@ def test_create_refuses_someone_elses_subscription(client, request_type, owner):
         _create_url(request_type), {"subscription": foreign.pk, "branches": "2", "phase": "single"}
     )
     assert response.status_code == 400
-    assert response.context["form"].errors["subscription"] == [
-        "اشتراک انتخاب‌شده از اشتراک‌های شما نیست."
-    ]
+    assert response.context["form"].errors["subscription"] == ["اشتراک انتخاب‌شده در حساب شما نیست."]
     assert ServiceRequest.objects.count() == 0
 
 

@@ -176,6 +176,15 @@ def test_tenant_may_use_the_services_open_to_users(types, line, tenant):
     assert req.status == Status.COMPLETED
 
 
+def test_request_page_tells_the_applicant_what_an_at_once_service_changed(
+    types, line, tenant, client
+):
+    req = file(types, ls.SMS_SERVICE, tenant, line, action="on")
+    client.force_login(tenant)
+    page = client.get(reverse("requests_app:request-detail", args=[req.number])).content.decode()
+    assert "سرویس پیامک خط" in page  # the completion note, not only «انجام شده»
+
+
 # --- at-once toggles ------------------------------------------------------------------------
 
 
