@@ -153,12 +153,22 @@ class Bill(models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # No separate index: the unique constraints below lead with the subscription. Every
     # index costs on a million-row import, so each one here is one a query needs.
+    # No database foreign key either (db_constraint=False): its check, one lookup per bill
+    # at commit, was a fifth of a million-bill import. What guarantees the subscription
+    # exists instead: the bill import joins every row to subscribers_subscription and then
+    # key-share-locks all of them, verifying each is still there, in the transaction that
+    # inserts the bills (``bill_staging.*.lock_subscriptions``), so none can be deleted before
+    # it commits; the other writers (readings, settlements) create bills through the ORM from
+    # a loaded subscription; and deleting a subscription that has bills is refused by
+    # on_delete=PROTECT (Django's collector; nothing deletes subscriptions in raw SQL).
+    # Tested in tests/billing/test_import_bills.py (unknown, concurrently deleted, protected).
     subscription = models.ForeignKey(
         "subscribers.Subscription",
         verbose_name=_("اشتراک"),
         on_delete=models.PROTECT,
         related_name="bills",
         db_index=False,
+        db_constraint=False,
     )
     year = models.PositiveSmallIntegerField(_("سال (شمسی)"))
     period = models.PositiveSmallIntegerField(_("دوره"))
@@ -208,6 +218,10 @@ class Bill(models.Model):
         related_name="bills",
         db_index=False,  # a partial index below: imported bills have none
     )
+    # The file a bill was imported from. No database foreign key (db_constraint=False): a
+    # million-bill import would check the same row a million times at commit. Only the
+    # bill import sets it, to the BillImport row it created earlier in the same transaction;
+    # a BillImport with bills cannot be deleted (on_delete=PROTECT, Django's collector).
     source = models.ForeignKey(
         BillImport,
         verbose_name=_("پرونده ورودی"),
@@ -215,6 +229,7 @@ class Bill(models.Model):
         null=True,
         blank=True,
         related_name="bills",
+        db_constraint=False,
     )
     created_at = models.DateTimeField(_("زمان ثبت"), auto_now_add=True)
 

@@ -1,24 +1,34 @@
-"""The PostgreSQL path of the bill import: a million rows without a per-row Python parser.
+"""The PostgreSQL paths of the bill import: a million rows without a per-row Python parser.
 
 ``billing.services.imports`` decides every rule; this module only makes the common row cheap.
+Two stagers fill the temporary relation ``_bill_stage`` (typed bills, one per accepted line)
+that ``imports._PgBillSink`` merges:
 
-1. One Python pass over the CSV records. The cells a file repeats (bill IDs, periods, kinds,
-   dates) are decided once per distinct text with the import's own parsers and looked up per
-   row; so is the subscription of each bill ID and the (subscription, year, period, kind) key
-   repeated in the file. The rest of the row (readings, amounts, payment ID) is passed on as
-   text and COPY'd with the line number into a temporary table.
-2. One SQL statement checks those cells on the staged text: plain ASCII integers, readings
-   against consumption (register rollover included), dates in order, amount a multiple of
-   1000 and the payment ID's two mod-11 check digits (DOMAIN.md §1) computed from the bill's
-   digits, the amount, the year digit and the period.
-3. Every row that any fast check does not accept — an unknown text, Persian digits in an
-   amount, a wrong check digit — goes through ``_bill_parser``, the same parser the SQLite
-   path uses, so each error keeps its line, column and Persian wording. A row the parser
-   accepts after all is staged again in its normalised form and marked as checked.
+**The copy path** (``PgCopyStager``), for files PostgreSQL's CSV reader splits exactly as the
+``csv`` module does (no quotes, so one record per physical line; no ``+``, tab, VT or FF, which
+``bigint`` input would accept where ``_number`` refuses):
 
-The fast checks only ever *accept*: what they refuse, the parser decides. ``test_import_bills``
-runs every rule on both paths, and a property test compares the SQL payment-ID check with
-``portal.identifiers`` on random bills.
+1. ``COPY`` of the raw file after its header into ``_bill_in`` — one column per header cell,
+   ``bigint`` for the numeric ones, text for the rest, and an identity column that *is* the
+   line number (checked: as many records as lines). A cell ``bigint`` refuses (a typo, Persian
+   digits, a thousands separator) aborts the ``COPY``; the file then takes the text path below.
+2. ``SELECT DISTINCT`` of the (period, dates, kind) cells: each distinct combination is decided
+   once with the import's own parsers, date order included, and joined back from
+   ``_bill_when``. Bill IDs are joined in SQL to ``subscribers_subscription`` (scoped to the
+   actor's office) through ``_bill_sub``, which also carries the bill ID's part of the payment
+   ID's second check digit.
+3. One ``CREATE TABLE … AS SELECT`` keeps the rows whose numbers, readings (register rollover
+   included), amount and both payment-ID check digits (DOMAIN.md §1) are right.
+
+**The text path** (``PgBillStager``), for any other UTF-8 file: one Python pass over the CSV
+records decides the repeated cells (bill IDs, periods, kinds, dates) once per distinct text and
+``COPY``s the rest as text; one SQL statement checks the numbers.
+
+On both paths every row the fast checks do not accept goes through ``_bill_parser``, the same
+parser the SQLite path uses, so each error keeps its line, column and Persian wording, and a
+row the parser accepts after all is staged in its normalised form. The fast checks only ever
+*accept*: what they refuse, the parser decides. ``test_import_bills`` runs every rule on each
+path, and a property test compares the SQL payment-ID check with ``portal.identifiers``.
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ import io
 import operator
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import DataError, IntegrityError, connection
 
 from billing.models import Bill
 
@@ -96,11 +106,17 @@ _LOW = [_weighted(f"{n:03d}", 0) for n in range(1000)]
 _HIGH = [_weighted(f"{n:03d}", 3) for n in range(1000)]
 
 
-def _sum_sql(expr: str) -> str:
-    """SQL: the weighted digit sum of the non-negative bigint ``expr`` (< 10**18)."""
+# The same tables as SQL array constants (folded once per statement, not per row).
+_LO_SQL = "('{" + ",".join(map(str, _LOW)) + "}'::int[])"
+_HI_SQL = "('{" + ",".join(map(str, _HIGH)) + "}'::int[])"
+
+
+def _sum_sql(expr: str, tables: tuple[str, str] = ("lo", "hi")) -> str:
+    """SQL: the weighted digit sum of the non-negative bigint ``expr`` (< 10**18); ``tables``
+    name the low and high group arrays."""
     parts = []
     for group in range(6):
-        table = "lo" if group % 2 == 0 else "hi"
+        table = tables[group % 2]
         parts.append(f"{table}[(({expr}) / {10 ** (3 * group)}) % 1000 + 1]")
     return " + ".join(parts)
 
@@ -111,6 +127,8 @@ def _check_sql(expr: str) -> str:
     return f"(((11 - ({expr}) % 11) % 11) % 10)"
 
 
+# generate_payment_id() carries at most eight digits of thousands (a 13-digit payment ID).
+_PAYABLE_BELOW = 10**11
 _INT = "'^[0-9]{1,15}$'"
 _SIGNED = "'^-?[0-9]{1,15}$'"
 
@@ -134,7 +152,7 @@ _BILL_PART = "((z.bill_digits >> (4 * (length(z.body1::text) % 6))) & 15)"
 _REJECTED_SQL = f"""
 SELECT z.line FROM (
   SELECT y.*, y.body * 10 + {_check_sql(_sum_sql("y.body"))} AS body1 FROM (
-    SELECT v.*, CASE WHEN v.amount > 0 AND v.amount % 1000 = 0
+    SELECT v.*, CASE WHEN v.amount > 0 AND v.amount % 1000 = 0 AND v.amount < {_PAYABLE_BELOW}
                      THEN (v.amount / 1000) * 1000 + (v.year % 10) * 100 + v.period END AS body
     FROM (
       SELECT n.line, n.year, n.period, n.period_start, n.period_end, n.due_date,
@@ -390,14 +408,348 @@ class PgBillStager:
 
     def lock_subscriptions(self) -> None:
         """Hold the bills' subscriptions until commit, as a foreign-key check would: one
-        statement for the file instead of a check per bill."""
+        statement for the file instead of a check per bill. One deleted since it was looked
+        up raises ``IntegrityError`` (reported as a concurrent change)."""
         self.cursor.execute(
             """
-            SELECT 1 FROM subscribers_subscription
-            WHERE id IN (SELECT DISTINCT subscription_id FROM _bill_raw)
-            ORDER BY id FOR KEY SHARE
+            WITH wanted AS (SELECT DISTINCT subscription_id AS id FROM _bill_raw),
+            locked AS (
+                SELECT s.id FROM subscribers_subscription s
+                WHERE s.id IN (SELECT id FROM wanted) ORDER BY s.id FOR KEY SHARE)
+            SELECT (SELECT count(*) FROM locked), (SELECT count(*) FROM wanted)
             """
         )
+        locked, wanted = self.cursor.fetchone()
+        if locked != wanted:
+            raise IntegrityError("a subscription of the file was deleted during the import")
+
+    def close(self) -> None:
+        self.cursor.close()
+
+
+# -- the copy path ---------------------------------------------------------------------------
+
+
+class CopyRefused(Exception):
+    """The file is not one ``COPY`` reads exactly as the ``csv`` module and the parser do."""
+
+
+# Bytes that would make PostgreSQL read a file differently from the import's parser: a quote
+# (a cell may then span lines and line numbers drift; PostgreSQL also honours a quote inside
+# an unquoted cell, ``csv`` does not), '+' (a sign ``bigint`` input accepts and ``_number``
+# refuses) and the whitespace ``bigint`` input skips but ``_number`` does not (tab, VT, FF).
+_COPY_REFUSED = (b'"', b"+", b"\t", b"\v", b"\f")
+# Numeric cells: (column, signed, required); the payment ID is read as a number too.
+_NUMBER_CELLS = (
+    ("previous_reading", False, True),
+    ("current_reading", False, True),
+    ("consumption", False, True),
+    ("energy", False, False),
+    ("subscription_fee", False, False),
+    ("tax", False, False),
+    ("duties", False, False),
+    ("debt", True, False),
+    ("adjustment", True, False),
+    ("amount", False, True),
+)
+_LARGEST = 10**15 - 1  # imports.MAX_NUMBER - 1
+# The (period, dates, kind) cells decided together, and their staged columns.
+_WHEN_CELLS = ("period", "period_start", "period_end", "due_date", "kind")
+_READ_SIZE = 1 << 20
+
+
+class _Bytes:
+    """``read(size)`` over a slice of the file, for ``copy_expert`` (no copy of the whole)."""
+
+    def __init__(self, data: bytes, start: int, end: int) -> None:
+        self.view = memoryview(data)[start:end]
+        self.position = 0
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self.view) if size is None or size < 0 else self.position + size
+        chunk = self.view[self.position : end]
+        self.position += len(chunk)
+        return bytes(chunk)
+
+
+def _packed_sql(expr: str) -> str:
+    """SQL of ``bill_digits_packed`` for the bill ID ``expr`` (a bigint < 10**13): shifting
+    the digits left by ``shift`` places is multiplying by ``10**shift``."""
+    tables = (_LO_SQL, _HI_SQL)
+    return " | ".join(
+        f"((({_sum_sql(f'({expr}) * {10**shift}', tables)}) % 11) << {4 * shift})"
+        for shift in range(6)
+    )
+
+
+class PgCopyStager:
+    """Stages a file's bill rows by ``COPY`` (see the module docstring, "the copy path").
+
+    ``load()`` raises ``CopyRefused`` when the file must take the text path (run it in a
+    savepoint: a failed ``COPY`` aborts it). Then ``refused_lines()`` runs every check and
+    fills ``_bill_stage``; ``recheck()`` parses what the checks refused; ``duplicates()``
+    lists keys a file repeats; ``lock_subscriptions()`` holds the bills' subscriptions.
+    """
+
+    def __init__(self, *, data: bytes, index: dict[str, int], parse, subscriptions, issues):
+        self.data = data
+        self.index = index
+        self.parse = parse
+        self.subscriptions = subscriptions
+        self.issues = issues
+        self.rows = 0
+        self.cursor = connection.cursor()
+
+    @staticmethod
+    def accepts(data: bytes) -> bool:
+        """Whether the bytes can take the copy path at all (the rest is checked on load)."""
+        return not any(byte in data for byte in _COPY_REFUSED)
+
+    def _col(self, name: str) -> str | None:
+        position = self.index.get(name)
+        return None if position is None else f"i.c{position}"
+
+    # -- load --------------------------------------------------------------------------------
+
+    def load(self) -> int:
+        """``COPY`` the records after the header; returns how many there are."""
+        data = self.data
+        start = data.find(b"\n") + 1
+        end = len(data.rstrip(b"\r\n"))
+        if not start or end <= start:
+            raise CopyRefused("no records")
+        # One record per line, so the identity column is the line number (the header is 1).
+        lines = data.count(b"\n", start, end) + 1
+        width = data.count(b",", 0, start) + 1  # header cells (no quotes: commas separate)
+        numeric = {self.index[c] for c, _s, _r in _NUMBER_CELLS if c in self.index}
+        numeric.add(self.index["payment_id"])
+        columns = [f"c{i}" for i in range(width)]
+        texts = [f"c{i}" for i in range(width) if i not in numeric]
+        definition = ", ".join(f"c{i} {'bigint' if i in numeric else 'text'}" for i in range(width))
+        self.cursor.execute(
+            "CREATE TEMP TABLE _bill_in (line integer GENERATED ALWAYS AS IDENTITY "
+            f"(START WITH 2), {definition}) ON COMMIT DROP"
+        )
+        # Text cells never NULL (an empty cell is ''); an empty number is NULL.
+        force = f", FORCE_NOT_NULL ({', '.join(texts)})" if texts else ""
+        try:
+            with connection.wrap_database_errors:
+                self.cursor.cursor.copy_expert(
+                    f"COPY _bill_in ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv{force})",
+                    _Bytes(data, start, end),
+                    _READ_SIZE,
+                )
+        except DataError as exc:  # a cell bigint refuses, a ragged row, a NUL byte …
+            raise CopyRefused(str(exc)) from exc
+        copied = self.cursor.cursor.rowcount
+        if copied != lines:  # e.g. a line "\." (COPY's end of data)
+            raise CopyRefused(f"{copied} records in {lines} lines")
+        self.rows = copied
+        self.last_line = copied + 1
+        return copied
+
+    # -- decide and check --------------------------------------------------------------------
+
+    def _decide_when(self) -> str:
+        """``_bill_when``: every distinct (period, dates, kind) the parsers accept, date order
+        included, under one key (the cells joined by commas: an unquoted cell has none).
+        Returns the row's key as SQL."""
+        from billing.services.imports import _KINDS, _CellError, _choice, _Dates, _period
+
+        cells = [(c, self._col(c)) for c in _WHEN_CELLS if self._col(c) is not None]
+        key = " || ',' || ".join(col for _c, col in cells)
+        self.cursor.execute(f"SELECT DISTINCT {key} FROM _bill_in i")  # noqa: S608
+        dates = _Dates()
+        out = io.StringIO()
+        write = csv.writer(out, lineterminator="\n").writerow
+        for (text,) in self.cursor.fetchall():
+            value = dict(zip((c for c, _col in cells), text.split(","), strict=True))
+            try:
+                year, period = _period(value["period"])
+                kind = _choice(value.get("kind", ""), "kind", _KINDS, Bill.Kind.PERIODIC)
+                start = dates(value["period_start"], "period_start")
+                end = dates(value["period_end"], "period_end")
+                due = dates(value["due_date"], "due_date")
+            except _CellError:
+                continue
+            if start <= end <= due:
+                write((text, year, period, kind, start, end, due))
+        self.cursor.execute(
+            "CREATE TEMP TABLE _bill_when (key text, year smallint, period smallint, "
+            "kind varchar(12), period_start date, period_end date, due_date date) ON COMMIT DROP"
+        )
+        if out.tell():
+            out.seek(0)
+            self.cursor.cursor.copy_expert(
+                "COPY _bill_when FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (key))", out
+            )
+        return key
+
+    def _decide_subscriptions(self) -> None:
+        """``_bill_sub``: the subscriptions whose bill ID a row names exactly (stored bill IDs
+        are clean and valid), scoped to the actor's office, with their check-digit part."""
+        office = self.subscriptions.office_id
+        self.cursor.execute(
+            f"""
+            CREATE TEMP TABLE _bill_sub ON COMMIT DROP AS
+            SELECT s.bill_id, s.id, {_packed_sql("s.bill_id::bigint")} AS digits
+            FROM subscribers_subscription s
+            WHERE s.bill_id IN (SELECT i.c{self.index["bill_id"]} FROM _bill_in i)
+            {"" if office is None else f"AND s.office_id = {int(office)}"}
+            """  # noqa: S608 - built from this module's constants and an integer
+        )
+
+    def refused_lines(self, clock) -> list[int]:
+        """Stage every row the checks accept; the lines of the rest, ascending."""
+        key = self._decide_when()
+        self._decide_subscriptions()
+        # Statistics of the two small tables make the joins hash joins over one scan of
+        # the file (without them PostgreSQL guesses sort-merge joins that sort it twice).
+        self.cursor.execute("ANALYZE _bill_when, _bill_sub")
+        clock.lap("decide")
+        col = self._col
+        numbers = []
+        ranges = []
+        for name, signed, required in _NUMBER_CELLS:
+            cell = col(name)
+            if cell is None:
+                numbers.append(f"0::bigint AS {name}")
+                continue
+            low = -_LARGEST if signed else 0
+            if required:
+                numbers.append(f"{cell} AS {name}")
+                ranges.append(f"{cell} BETWEEN {low} AND {_LARGEST}")
+            else:
+                numbers.append(f"COALESCE({cell}, 0) AS {name}")
+                ranges.append(f"({cell} IS NULL OR {cell} BETWEEN {low} AND {_LARGEST})")
+        prev, cur, cons, amount = (col(c) for c in ("previous_reading", "current_reading",
+                                                    "consumption", "amount"))  # fmt: skip
+        # CASE, not AND: the readings' arithmetic only once they are known to be in range.
+        numbers_ok = (
+            f"CASE WHEN {' AND '.join(ranges)} THEN {cons} = CASE WHEN {cur} >= {prev} "
+            f"THEN {cur} - {prev} ELSE (10::bigint ^ length({prev}::text))::bigint - {prev} "
+            f"+ {cur} END ELSE false END"
+        )
+        tables = (_LO_SQL, _HI_SQL)
+        bill_part = "((z.digits >> (4 * (length(z.body1::text) % 6))) & 15)"
+        second_check = _check_sql(f"{_sum_sql('z.body1', tables)} + {bill_part}")
+        from billing.services.imports import _STAGE_COLUMNS
+
+        # Every check is in the outer WHERE, after the joins: the planner has no statistics
+        # on the temporary tables, and a filter it cannot estimate under the joins turns them
+        # into nested loops over the whole file.
+        self.cursor.execute(
+            f"""
+            CREATE TEMP TABLE _bill_stage ON COMMIT DROP AS
+            SELECT {", ".join(_STAGE_COLUMNS[:-1])},
+                   (CASE WHEN amount = 0 THEN '' ELSE expected::text END)::varchar(13)
+                       AS payment_id
+            FROM (
+              SELECT z.*, z.body1 * 10 + {second_check} AS expected
+              FROM (
+                SELECT y.*, y.body * 10 + {_check_sql(_sum_sql("y.body", tables))} AS body1
+                FROM (
+                  SELECT i.line, s.id AS subscription_id, s.digits, w.year, w.period, w.kind,
+                         w.period_start, w.period_end, w.due_date, {", ".join(numbers)},
+                         {col("payment_id")} AS payment_raw, {numbers_ok} AS numbers_ok,
+                         CASE WHEN {amount} > 0 AND {amount} % 1000 = 0
+                                   AND {amount} < {_PAYABLE_BELOW}
+                              THEN ({amount} / 1000) * 1000 + (w.year % 10) * 100 + w.period
+                         END AS body
+                  FROM _bill_in i
+                  JOIN _bill_sub s ON s.bill_id = {col("bill_id")}
+                  JOIN _bill_when w ON w.key = {key}
+                  OFFSET 0) y
+                OFFSET 0) z
+              OFFSET 0) x
+            WHERE numbers_ok AND CASE WHEN amount = 0 THEN COALESCE(payment_raw, 0) = 0
+                                      ELSE payment_raw = expected END
+            """  # noqa: S608 - built from this module's constants only
+        )
+        clock.lap("check")
+        if self.cursor.rowcount == self.rows:
+            return []
+        self.cursor.execute(
+            "SELECT line FROM _bill_in i WHERE NOT EXISTS "
+            "(SELECT 1 FROM _bill_stage s WHERE s.line = i.line) ORDER BY line"
+        )
+        return [line for (line,) in self.cursor.fetchall()]
+
+    def recheck(self, rows: dict[int, list[str]], refused: list[int]) -> set[int]:
+        """Parse the refused rows (line → CSV row; a refused line missing from ``rows`` is
+        blank and is not a row at all); stage the ones the parser accepts. Returns the lines
+        that stay refused."""
+        blank = len(refused) - len(rows)
+        self.rows -= blank
+        bad = set()
+        accepted = []
+        for line, row in sorted(rows.items()):
+            errors: list = []
+            values = self.parse(row, errors)
+            for error in errors:
+                self.issues.add(line, error.column, error.message)
+            if values is None:
+                bad.add(line)
+            else:
+                accepted.append((line, values))
+        self.subscriptions.load(values[0] for _line, values in accepted)
+        out = io.StringIO()
+        write = csv.writer(out, lineterminator="\n").writerow
+        found = set()
+        for line, values in accepted:
+            subscription_id = self.subscriptions.get(values[0])
+            if subscription_id is None:
+                self.issues.add(line, "bill_id", self.subscriptions.unknown_message())
+                bad.add(line)
+                continue
+            found.add(subscription_id)
+            write((line, subscription_id, *values[1:]))
+        if out.tell():
+            from billing.services.imports import _STAGE_COLUMNS
+
+            out.seek(0)
+            self.cursor.cursor.copy_expert(
+                f"COPY _bill_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN "
+                "WITH (FORMAT csv, FORCE_NOT_NULL (payment_id))",
+                out,
+            )
+            self.cursor.execute(
+                "INSERT INTO _bill_sub (id, digits) SELECT unnest(%s::bigint[]), 0",
+                [sorted(found)],
+            )
+        return bad
+
+    def duplicates(self) -> list[tuple[int, int]]:
+        """(line, first line) of each staged row whose key an earlier staged row had."""
+        self.cursor.execute(
+            """
+            SELECT line, first FROM (
+                SELECT line, min(line) OVER (PARTITION BY subscription_id, year, period, kind)
+                       AS first
+                FROM _bill_stage) d
+            WHERE line <> first ORDER BY line
+            """
+        )
+        return self.cursor.fetchall()
+
+    def lock_subscriptions(self) -> None:
+        """Hold the bills' subscriptions until commit (``FOR KEY SHARE``: what a foreign-key
+        check takes) with one statement, and make sure every one still exists: one deleted
+        since it was looked up raises ``IntegrityError`` (reported as a concurrent change)."""
+        self.cursor.execute(
+            """
+            WITH locked AS (
+                SELECT s.id FROM subscribers_subscription s
+                WHERE s.id IN (SELECT id FROM _bill_sub) ORDER BY s.id FOR KEY SHARE)
+            SELECT (SELECT count(*) FROM locked), (SELECT count(DISTINCT id) FROM _bill_sub)
+            """
+        )
+        locked, wanted = self.cursor.fetchone()
+        if locked != wanted:
+            raise IntegrityError("a subscription of the file was deleted during the import")
+
+    def drop(self) -> None:
+        self.cursor.execute("DROP TABLE _bill_in, _bill_when, _bill_sub, _bill_stage")
 
     def close(self) -> None:
         self.cursor.close()

@@ -2,9 +2,8 @@
 
 Both imports are all-or-nothing per file and idempotent. The file's SHA-256 is registered in
 ``BillImport``: the same bytes a second time change nothing and say so. Inside a file every row
-is validated in one tight Python loop without per-row queries (subscriptions are looked up per
-chunk of rows); every problem is reported with its line number (header = line 1) and column,
-and if there is any, the transaction is rolled back and nothing is saved.
+is validated without per-row queries; every problem is reported with its line number (header =
+line 1) and column, and if there is any, the transaction is rolled back and nothing is saved.
 
 Bills are keyed by (subscription, Jalali year, period, kind). A row equal to the issued bill of
 its key is ``unchanged``; a row that differs is a correction: the issued bill becomes
@@ -12,9 +11,11 @@ its key is ``unchanged``; a row that differs is a correction: the issued bill be
 both. Payments already made stay on the version they paid; the billing system carries them
 into a corrected bill through its ``debt``/``adjustment`` items.
 
-On PostgreSQL the validated bill rows are COPY'd into a temporary staging table and merged with
-three set-based statements (match, supersede, insert), which is what makes a million-row file
-feasible; elsewhere (SQLite in local test runs) a plain ORM path gives the same results.
+On PostgreSQL a bill file is COPY'd into temporary tables and checked and merged with set-based
+statements (match, supersede, insert; ``billing.services.bill_staging``), which is what makes a
+million-row file feasible; every row those checks refuse goes through the row parser below, so
+its errors read the same on every path. Elsewhere (SQLite in local test runs) a plain ORM path
+gives the same results.
 
 Meter readings: ``consumption`` must equal ``current_reading - previous_reading``. A current
 reading below the previous one is accepted only as a register rollover: the register has as
@@ -30,9 +31,11 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import logging
 import operator
 import os
 import re
+import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -57,6 +60,8 @@ from subscribers.models import Subscription, User
 from subscribers.permissions import sees_all_offices
 from subscribers.services.audit import audit_record
 from subscribers.services.subscriptions import ImportIssue, ImportResult
+
+logger = logging.getLogger(__name__)
 
 ImportFile = str | os.PathLike | bytes | bytearray | BinaryIO | TextIO
 
@@ -114,6 +119,7 @@ BULK_BATCH = 2_000
 MAX_NUMBER = 10**15
 YEAR_RANGE = (1300, 1499)
 REFERENCE_MAX = 64
+PAYMENT_ID_MAX = Bill._meta.get_field("payment_id").max_length
 
 _NUMBER_RE = re.compile(r"-?[0-9]+")
 _PERIOD_RE = re.compile(r"([0-9]{4})\s*[-/]\s*([0-9]{1,2})")
@@ -161,6 +167,8 @@ class BillImportResult(ImportResult):
     error_count: int = 0
     already_imported: bool = False
     bill_import: BillImport | None = None
+    # How the bills were staged: "copy" or "text" (PostgreSQL), "orm" (elsewhere).
+    path: str = ""
 
     def summary(self) -> str:
         if self.already_imported:
@@ -179,6 +187,20 @@ class BillImportResult(ImportResult):
         if hidden > 0:
             text += f" ({to_persian_digits(hidden)} خطای دیگر فهرست نشده است.)"
         return text
+
+
+class _Clock:
+    """Seconds spent in each phase of one import: logged when it ends (the benchmark in
+    ``bench/billing_imports.py`` reports them)."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - self.last
+        self.last = now
 
 
 class _CellError(Exception):
@@ -597,7 +619,8 @@ def _bill_parser(index: dict[str, int]) -> Callable[[list[str], list[_CellError]
                 errors.append(_CellError("payment_id", "خالی است."))
             elif bill_id is not None and year_period is not None:
                 year, period = year_period
-                if payment_id != _expected_payment_id(bill_id, amount, year, period):
+                expected = _expected_payment_id(bill_id, amount, year, period)
+                if payment_id != expected or len(expected) > PAYMENT_ID_MAX:
                     raw = row[i_payment]
                     if not payment_id_matches(
                         bill_id, raw, amount_rial=amount, jalali_year=year, period=period
@@ -619,21 +642,25 @@ def _bill_parser(index: dict[str, int]) -> Callable[[list[str], list[_CellError]
 
 
 class _PgBillSink:
-    """The PostgreSQL merge of the rows ``PgBillStager`` staged (``_bill_stage`` is a view of
-    typed bills over the staged text)."""
+    """The PostgreSQL merge of the typed rows a stager left in ``_bill_stage`` (a table on the
+    copy path, a view over the staged text on the text path)."""
 
     def __init__(self, cursor) -> None:
         self.cursor = cursor
 
-    def merge(self, record: BillImport, result: BillImportResult) -> None:
-        """Match staged rows with issued bills, supersede the changed ones, insert the rest."""
-        from billing.services.bill_staging import STAGE_VIEW_SQL
+    def merge(
+        self, record: BillImport, result: BillImportResult, *, last_line: int, clock: _Clock
+    ) -> None:
+        """Match staged rows with issued bills, supersede the changed ones, insert the rest.
+        ``last_line`` bounds the staged line numbers.
 
+        Raises ``IntegrityError`` when two staged rows share a key: two rows matching one
+        issued bill here, two new rows through the unique indexes (the caller finds the lines).
+        """
         cur = self.cursor
         data = ", ".join(_DATA_COLUMNS)
         staged = ", ".join(f"st.{c}" for c in _DATA_COLUMNS)
         current = ", ".join(f"b.{c}" for c in _DATA_COLUMNS)
-        cur.execute(STAGE_VIEW_SQL)
         # Resolved once: pg_get_serial_sequence() per row costs catalog lookups on every row.
         cur.execute("SELECT pg_get_serial_sequence('billing_bill', 'id')::regclass::oid")
         (sequence,) = cur.fetchone()
@@ -649,8 +676,15 @@ class _PgBillSink:
              AND b.period = st.period AND b.kind = st.kind AND b.status = 'issued'
             """  # noqa: S608 - the interpolated names are this module's constants
         )
-        cur.execute("SELECT count(*) FROM _bill_match WHERE same")
-        (result.unchanged,) = cur.fetchone()
+        matched = cur.rowcount
+        if matched:
+            cur.execute(
+                "SELECT count(*) FILTER (WHERE same), count(*) - count(DISTINCT old_id) "
+                "FROM _bill_match"
+            )
+            result.unchanged, repeated = cur.fetchone()
+            if repeated:
+                raise IntegrityError("the file repeats the key of an issued bill")
         # Corrections get their ids first, so the old rows can point at them before the
         # new rows exist (the foreign key is checked at commit) and the partial unique index
         # never sees two issued bills of one period.
@@ -668,21 +702,41 @@ class _PgBillSink:
             [sequence],
         )
         result.updated = cur.rowcount
-        cur.execute(
-            """
-            UPDATE billing_bill b SET status = 'superseded', superseded_by_id = s.new_id
-            FROM _bill_successor s WHERE b.id = s.old_id
-            """
-        )
+        if result.updated:
+            cur.execute(
+                """
+                UPDATE billing_bill b SET status = 'superseded', superseded_by_id = s.new_id
+                FROM _bill_successor s WHERE b.id = s.old_id
+                """
+            )
+        clock.lap("match")
         # uid: a UUIDv7 layout (RFC 9562 §6.2 method 1) — the import's millisecond, then the
-        # row id as a counter, then 40 random bits. Still not enumerable, but each import's
-        # uids arrive in index order: random v4 uids cost a random B-tree page per row, the
-        # largest single cost of inserting a million bills.
+        # row id as a counter (version and variant bits between), then 40 random bits. Still
+        # not enumerable, but each import's uids arrive in index order: random v4 uids cost a
+        # random B-tree page per row, the largest single cost of inserting a million bills.
+        # The random bits are five bytes per line from ``secrets``, sent once as one value
+        # (a gen_random_uuid() per row cost more than a second per million bills).
         uid = (
-            "(lpad(to_hex(%s::bigint), 12, '0') || '7' || lpad(to_hex((n.id >> 22) & 4095), 3, '0')"
-            " || to_hex(8 | ((n.id >> 20) & 3)) || lpad(to_hex(n.id & 1048575), 5, '0')"
-            " || substr(gen_random_uuid()::text, 25, 10))::uuid"
+            "encode(int8send((%s::bigint << 16) | 28672 | ((n.id >> 22) & 4095))"
+            " || substring(int4send((8388608 | (((n.id >> 20) & 3) << 20)"
+            " | (n.id & 1048575))::int) from 2)"
+            " || substring(%s::bytea from n.line * 5 + 1 for 5), 'hex')::uuid"
         )
+        if matched:
+            rows = f"""
+                SELECT COALESCE(s.new_id, nextval(%s::oid::regclass)) AS id, st.line,
+                       COALESCE(s.version, 1) AS version, st.subscription_id, st.year,
+                       st.period, st.kind, {staged}
+                FROM _bill_stage st
+                LEFT JOIN _bill_successor s ON s.line = st.line
+                WHERE NOT EXISTS (SELECT 1 FROM _bill_match m WHERE m.line = st.line AND m.same)
+            """  # noqa: S608 - the interpolated names are this module's constants
+        else:  # every row is new: no join (a whole file of new periods, the common case)
+            rows = f"""
+                SELECT nextval(%s::oid::regclass) AS id, st.line, 1 AS version,
+                       st.subscription_id, st.year, st.period, st.kind, {staged}
+                FROM _bill_stage st
+            """  # noqa: S608 - the interpolated names are this module's constants
         cur.execute(
             f"""
             INSERT INTO billing_bill (
@@ -693,21 +747,18 @@ class _PgBillSink:
             SELECT n.id, {uid}, n.subscription_id, n.year, n.period, n.kind,
                    {", ".join(f"n.{c}" for c in _DATA_COLUMNS)},
                    '[]'::jsonb, 'issued', n.version, NULL, 0, NULL, NULL, %s, now()
-            FROM (
-                SELECT COALESCE(s.new_id, nextval(%s::oid::regclass)) AS id,
-                       COALESCE(s.version, 1) AS version, st.subscription_id, st.year,
-                       st.period, st.kind, {staged}
-                FROM _bill_stage st
-                LEFT JOIN _bill_successor s ON s.line = st.line
-                WHERE NOT EXISTS (SELECT 1 FROM _bill_match m WHERE m.line = st.line AND m.same)
-                ORDER BY st.line
-            ) n
+            FROM ({rows}) n
             """,  # noqa: S608 - the interpolated names are this module's constants
-            [time.time_ns() // 1_000_000, record.pk, sequence],
+            [
+                time.time_ns() // 1_000_000,
+                secrets.token_bytes(5 * (last_line + 1)),
+                record.pk,
+                sequence,
+            ],
         )
         result.created = cur.rowcount - result.updated
-        cur.execute("DROP VIEW _bill_stage")
-        cur.execute("DROP TABLE _bill_raw, _bill_match, _bill_successor")
+        cur.execute("DROP TABLE _bill_match, _bill_successor")
+        clock.lap("insert")
 
 
 class _OrmBillSink:
@@ -828,6 +879,7 @@ def bills_import(
     seen: dict[int, int] = {}
     try:
         return _bills_write(
+            data=data,
             text_rows=(reader, width, index, text),
             parse=parse,
             subscriptions=subscriptions,
@@ -848,18 +900,21 @@ def bills_import(
 
 
 def _bills_write(
-    *, text_rows, parse, subscriptions, seen, issues, result, sha256, file_name, actor
+    *, data, text_rows, parse, subscriptions, seen, issues, result, sha256, file_name, actor
 ) -> BillImportResult:
     reader, width, index, text = text_rows
+    clock = _Clock()
     with transaction.atomic():
         record = _register(BillImport.Kind.BILLS, sha256, file_name, actor)
         if record is None:
             return _already_imported(BillImport.Kind.BILLS, sha256) or result
         if connection.vendor == "postgresql":
             written = _bills_write_pg(
-                reader, width, index, text, parse, subscriptions, issues, result, record
-            )
+                data, reader, width, index, text, parse, subscriptions, issues, result, record,
+                clock,
+            )  # fmt: skip
         else:
+            result.path = "orm"
             written = _bills_write_orm(reader, width, parse, subscriptions, seen, issues, result)
             if written is not None:
                 written.merge(record, result)
@@ -870,6 +925,14 @@ def _bills_write(
         _finish(record, result, actor=actor, action="billing.import.bills")
         if Bill.objects.filter(source=record, kind=Bill.Kind.PERIODIC).exists():
             enqueue_task_on_commit("billing.tasks.bill_notices_for_import", import_id=record.pk)
+        clock.lap("finish")
+    clock.lap("commit")
+    logger.info(
+        "Bill import %s: %d rows on the %s path (%d new, %d corrected, %d unchanged); %s",
+        record.pk, result.rows, result.path, result.created, result.updated, result.unchanged,
+        ", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in clock.phases.items()),
+        extra={"phases": clock.phases},
+    )  # fmt: skip
     return result
 
 
@@ -901,16 +964,94 @@ def _bills_write_orm(reader, width, parse, subscriptions, seen, issues, result):
 
 
 def _bills_write_pg(
-    reader, width, index, text, parse, subscriptions, issues, result, record
+    data, reader, width, index, text, parse, subscriptions, issues, result, record, clock
 ) -> bool | None:
-    """Stage, check and merge on PostgreSQL (``billing.services.bill_staging``); ``None``
-    when there were problems (the caller rolls back)."""
-    from billing.services.bill_staging import STAGE_ROWS, PgBillStager
+    """Stage, check and merge on PostgreSQL (``billing.services.bill_staging``): by ``COPY``
+    when the file allows it, else by the text path. ``None`` when there were problems (the
+    caller rolls back)."""
+    from billing.services.bill_staging import CopyRefused, PgCopyStager
+
+    if PgCopyStager.accepts(data):
+        stager = PgCopyStager(
+            data=data, index=index, parse=parse, subscriptions=subscriptions, issues=issues
+        )
+        try:
+            try:
+                with transaction.atomic():  # a refused COPY aborts only this savepoint
+                    result.rows = stager.load()
+            except CopyRefused as exc:
+                logger.info("Bill import %s: the text path (%s)", record.pk, exc)
+                clock.lap("copy refused")
+            else:
+                result.path = "copy"
+                clock.lap("copy")
+                return _bills_copy_path(stager, text, width, issues, result, record, clock)
+        finally:
+            stager.close()
+    result.path = "text"
+    return _bills_text_path(
+        reader, width, index, text, parse, subscriptions, issues, result, record, clock
+    )
+
+
+def _repeated(issues: _Issues, repeated: Iterable[tuple[int, int]]) -> None:
+    for line, first in repeated:
+        issues.add(
+            line,
+            "period",
+            f"صورتحساب همین اشتراک، دوره و نوع در سطر {to_persian_digits(first)} هم آمده است.",
+        )
+
+
+def _refused_rows(text: str, width: int, refused: list[int], result) -> dict[int, list[str]]:
+    """The CSV rows of these lines, read again from the file."""
+    wanted = set(refused)
+    reader, _index = _open_csv(text, BILL_COLUMNS, BILL_OPTIONAL_COLUMNS, result)
+    return {line: row for line, row in _rows(reader, width) if line in wanted}
+
+
+def _bills_copy_path(stager, text, width, issues, result, record, clock) -> bool | None:
+    """Check the COPY'd file, parse what the checks refused, merge; ``None`` on problems.
+    A key repeated in the file is found by the merge (the unique indexes refuse the second
+    row) and then listed by line, so the common file pays no search for repeats."""
+    refused = stager.refused_lines(clock)
+    if refused:
+        stager.recheck(_refused_rows(text, width, refused, result), refused)
+        result.rows = stager.rows
+        _no_rows(result, issues)
+        clock.lap("recheck")
+        if issues:
+            _repeated(issues, stager.duplicates())
+            return None
+    stager.lock_subscriptions()
+    try:
+        with transaction.atomic():
+            _PgBillSink(stager.cursor).merge(
+                record, result, last_line=stager.last_line, clock=clock
+            )
+    except IntegrityError:
+        # A key the file repeats (the unique indexes refused the second row), else a
+        # concurrent writer: the caller reports that.
+        repeated = stager.duplicates()
+        if not repeated:
+            raise
+        _repeated(issues, repeated)
+        return None
+    stager.drop()
+    return True
+
+
+def _bills_text_path(
+    reader, width, index, text, parse, subscriptions, issues, result, record, clock
+) -> bool | None:
+    from billing.services.bill_staging import STAGE_ROWS, STAGE_VIEW_SQL, PgBillStager
 
     stager = PgBillStager(index=index, parse=parse, subscriptions=subscriptions, issues=issues)
     try:
         chunk: list[tuple[int, list[str]]] = []
+        last_line = 1
         for line_row in _rows(reader, width):
+            last_line = line_row[0]
             chunk.append(line_row)
             if len(chunk) >= STAGE_ROWS:
                 result.rows += len(chunk)
@@ -919,23 +1060,21 @@ def _bills_write_pg(
         result.rows += len(chunk)
         stager.stage(chunk)
         _no_rows(result, issues)
+        clock.lap("stage")
         refused = stager.refused_lines()
+        clock.lap("check")
         bad: set[int] = set()
         if refused:
-            wanted = set(refused)
-            reader_again, _index = _open_csv(text, BILL_COLUMNS, BILL_OPTIONAL_COLUMNS, result)
-            rows = {line: row for line, row in _rows(reader_again, width) if line in wanted}
-            bad = stager.recheck(rows)
-        for line, first in stager.duplicates(bad):
-            issues.add(
-                line,
-                "period",
-                f"صورتحساب همین اشتراک، دوره و نوع در سطر {to_persian_digits(first)} هم آمده است.",
-            )
+            bad = stager.recheck(_refused_rows(text, width, refused, result))
+        _repeated(issues, stager.duplicates(bad))
+        clock.lap("recheck")
         if issues:
             return None
         stager.lock_subscriptions()
-        _PgBillSink(stager.cursor).merge(record, result)
+        stager.cursor.execute(STAGE_VIEW_SQL)
+        _PgBillSink(stager.cursor).merge(record, result, last_line=last_line, clock=clock)
+        stager.cursor.execute("DROP VIEW _bill_stage")
+        stager.cursor.execute("DROP TABLE _bill_raw")
     finally:
         stager.close()
     return True

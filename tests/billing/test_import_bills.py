@@ -1,13 +1,19 @@
 """Bill import: every validation rule with its line-numbered message, all-or-nothing,
-idempotency (file and row), corrections that supersede, the notices hook and the command."""
+idempotency (file and row), corrections that supersede, the notices hook and the command.
+
+On PostgreSQL every test runs twice: on the copy path and on the text path
+(``billing.services.bill_staging``); elsewhere once, on the ORM path."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import ProtectedError
 
 from billing.models import Bill, BillImport
 from billing.services.imports import MAX_REPORTED_ERRORS, bills_import
@@ -69,12 +75,26 @@ def write_csv(path, rows, header=HEADER, *, bom=False) -> str:
     return str(path)
 
 
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+@pytest.fixture(autouse=True, params=["copy", "text"] if ON_POSTGRES else ["orm"])
+def import_path(request, monkeypatch):
+    """Which PostgreSQL path the import takes: files the copy path accepts take the text
+    path when it is switched off (the copy path's own refusals are tested below)."""
+    if request.param == "text":
+        from billing.services import bill_staging
+
+        monkeypatch.setattr(bill_staging.PgCopyStager, "accepts", staticmethod(lambda data: False))
+    return request.param
+
+
 @pytest.fixture
 def subscription():
     return SubscriptionFactory()
 
 
-def test_valid_file_creates_bills_and_registry(tmp_path, subscription):
+def test_valid_file_creates_bills_and_registry(tmp_path, subscription, import_path):
     other = SubscriptionFactory()
     path = write_csv(
         tmp_path / "bills.csv",
@@ -84,6 +104,7 @@ def test_valid_file_creates_bills_and_registry(tmp_path, subscription):
     result = bills_import(file=path, actor=None)
 
     assert result.ok, result.errors
+    assert result.path == import_path
     assert (result.created, result.updated, result.unchanged, result.rows) == (3, 0, 0, 3)
     record = BillImport.objects.get()
     assert (record.kind, record.file_name, record.rows, record.created) == (
@@ -117,6 +138,7 @@ def test_persian_digits_jalali_and_iso_dates_and_bom(tmp_path, subscription):
     result = bills_import(file=path)
 
     assert result.ok, result.errors
+    assert result.path in ("text", "orm")  # numbers in Persian digits: bigint refuses them
     bill = Bill.objects.get()
     assert bill.period_end == dt.date(2024, 8, 19)
     assert bill.consumption == 250 and bill.kind == "periodic"
@@ -407,8 +429,8 @@ def test_bill_factory_rows_round_trip(tmp_path):
 
 
 @pytest.mark.postgres
-def test_sql_payment_id_check_agrees_with_identifiers(tmp_path, monkeypatch):
-    """The PostgreSQL path checks payment IDs in SQL; on random bills it must accept exactly
+def test_sql_payment_id_check_agrees_with_identifiers(tmp_path, monkeypatch, import_path):
+    """The PostgreSQL paths check payment IDs in SQL; on random bills they must accept exactly
     the IDs ``generate_payment_id`` makes (nothing falls back to the Python parser) and refuse
     each one with a changed check digit (reported with the parser's message)."""
     import random
@@ -426,11 +448,12 @@ def test_sql_payment_id_check_agrees_with_identifiers(tmp_path, monkeypatch):
                      kind="" if i % 2 else "settlement")
         )  # fmt: skip
     rechecked = []
-    original = bill_staging.PgBillStager.recheck
+    stager = bill_staging.PgCopyStager if import_path == "copy" else bill_staging.PgBillStager
+    original = stager.recheck
     monkeypatch.setattr(
-        bill_staging.PgBillStager,
+        stager,
         "recheck",
-        lambda self, found: rechecked.append(sorted(found)) or original(self, found),
+        lambda self, found, *args: rechecked.append(sorted(found)) or original(self, found, *args),
     )
     result = bills_import(file=write_csv(tmp_path / "ok.csv", rows))
     assert result.ok and result.created == 240 and rechecked == []
@@ -442,3 +465,191 @@ def test_sql_payment_id_check_agrees_with_identifiers(tmp_path, monkeypatch):
     assert result.error_count == 40
     assert {e.column for e in result.errors} == {"payment_id"}
     assert rechecked == [list(range(2, 42))]
+
+
+def test_payment_id_longer_than_thirteen_digits(tmp_path, subscription):
+    """An amount of 10**11 rials or more has no payment ID (eight digits of thousands at
+    most): a file that computes one anyway by the same rule is refused, not truncated."""
+    from billing.services.imports import _expected_payment_id
+
+    amount = 123_456_789_000
+    payment_id = _expected_payment_id(subscription.bill_id, amount, 1403, 5)
+    assert len(payment_id) == 14
+    row = bill_row(subscription, amount=0) | {"amount": str(amount), "payment_id": payment_id}
+    row["energy"] = str(amount - 130_000)
+    result = bills_import(file=write_csv(tmp_path / "f.csv", [row]))
+    assert [(e.line, e.column) for e in result.errors] == [(2, "payment_id")]
+    assert Bill.objects.count() == 0
+
+
+def test_repeated_key_of_an_issued_bill(tmp_path, subscription):
+    """A key twice in a file is an error also when the rows match an issued bill (the
+    unique indexes alone would not see it: nothing new is inserted for them)."""
+    bills_import(file=write_csv(tmp_path / "a.csv", [bill_row(subscription)]))
+    for second in (bill_row(subscription), bill_row(subscription, amount=1_100_000)):
+        rows = [bill_row(subscription, period=4), bill_row(subscription), second]
+        result = bills_import(file=write_csv(tmp_path / "b.csv", rows))
+        assert [(e.line, e.column) for e in result.errors] == [(4, "period")]
+        assert "سطر ۳" in result.errors[0].message
+    assert Bill.objects.count() == 1 and BillImport.objects.count() == 1
+
+
+def test_repeated_key_beside_other_errors(tmp_path, subscription):
+    rows = [bill_row(subscription), bill_row(subscription, consumption="1"), bill_row(subscription)]
+    result = bills_import(file=write_csv(tmp_path / "f.csv", rows))
+    assert [(e.line, e.column) for e in result.errors] == [(3, "consumption"), (4, "period")]
+    assert "سطر ۲" in result.errors[1].message
+
+
+# --- files the copy path hands to the text path, and what it must read exactly as csv does ---
+
+
+def _raw(tmp_path, subscription, lines: list[str]) -> str:
+    """A file of the header, the given raw lines and a valid row for periods 1, 2, …"""
+    header = ",".join(HEADER)
+    rows = [",".join(bill_row(subscription, period=p)[c] for c in HEADER) for p in (1, 2)]
+    path = tmp_path / "raw.csv"
+    path.write_text("\n".join([header, rows[0], *lines, rows[1]]) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_blank_lines_keep_physical_line_numbers(tmp_path, subscription, import_path):
+    result = bills_import(file=_raw(tmp_path, subscription, [",,,,,,,,,,,,,", " ,,,,,,,,,,,,,"]))
+    assert result.ok and (result.rows, result.created) == (2, 2), result.errors
+    assert result.path == import_path  # blank records: the copy path skips them as csv does
+
+    path = _raw(tmp_path, subscription, ["", ",,,,", "  "])
+    result = bills_import(file=path)  # the same two bills: unchanged now
+    assert result.ok and (result.rows, result.unchanged) == (2, 2), result.errors
+
+    bad = bill_row(subscription, period=3, consumption="1")
+    line = ",".join(bad[c] for c in HEADER)
+    result = bills_import(file=_raw(tmp_path, subscription, ["", line]))
+    assert [(e.line, e.column) for e in result.errors] == [(4, "consumption")]
+
+
+def test_quoted_cells_and_crlf(tmp_path, subscription):
+    rows = [bill_row(subscription, period=p) for p in (1, 2)]
+    lines = [",".join(HEADER)] + [
+        ",".join(f'"{row[c]}"' if c == "period" else row[c] for c in HEADER) for row in rows
+    ]
+    path = tmp_path / "q.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    result = bills_import(file=str(path))
+    assert result.ok and result.created == 2, result.errors
+    assert result.path in ("text", "orm")
+
+    lines = [",".join(HEADER)] + [",".join(bill_row(subscription, period=p)[c] for c in HEADER)
+                                   for p in (3, 4)]  # fmt: skip
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    result = bills_import(file=str(path))
+    assert result.ok and result.created == 2, result.errors
+
+
+def test_copy_end_marker_is_a_row(tmp_path, subscription):
+    r"""``\.`` ends COPY's data: the copy path must not stop there and lose the rows after."""
+    result = bills_import(file=_raw(tmp_path, subscription, ["\\."]))
+    assert [(e.line, e.column) for e in result.errors][:1] == [(3, "bill_id")]
+    assert Bill.objects.count() == 0
+
+
+def test_signs_and_whitespace_in_numbers(tmp_path, subscription):
+    """``bigint`` input accepts "+5" and tabs; the parser does not, on any path."""
+    for value in ("+250", "\t250"):
+        bad = bill_row(subscription, period=3, consumption=value)
+        result = bills_import(file=_raw(tmp_path, subscription, [",".join(bad[c] for c in HEADER)]))
+        assert [(e.line, e.column) for e in result.errors] == [(3, "consumption")], value
+    ok = bill_row(subscription, period=3, consumption=" 250 ", amount=1_250_000)
+    result = bills_import(file=_raw(tmp_path, subscription, [",".join(ok[c] for c in HEADER)]))
+    assert result.ok and result.created == 3, result.errors
+
+
+def test_ragged_rows(tmp_path, subscription):
+    short = ",".join(bill_row(subscription, period=3)[c] for c in HEADER[:-1])  # no kind
+    long = ",".join(bill_row(subscription, period=4)[c] for c in HEADER) + ",extra"
+    result = bills_import(file=_raw(tmp_path, subscription, [short, long]))
+    assert result.ok and result.created == 4, result.errors
+
+
+@pytest.mark.postgres
+def test_subscription_deleted_during_the_import_writes_nothing(
+    tmp_path, subscription, monkeypatch, import_path
+):
+    """The import looks subscriptions up, then key-share-locks them all before it writes;
+    one deleted in between (here: just before the lock, by the same transaction, which no
+    foreign key stops) fails the file as a concurrent change."""
+    from billing.services import bill_staging
+
+    other = SubscriptionFactory()
+    stager = bill_staging.PgCopyStager if import_path == "copy" else bill_staging.PgBillStager
+    original = stager.lock_subscriptions
+
+    def delete_then_lock(self):
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM subscribers_subscription WHERE id = %s", [other.pk])
+        original(self)
+
+    monkeypatch.setattr(stager, "lock_subscriptions", delete_then_lock)
+    rows = [bill_row(subscription), bill_row(other)]
+    result = bills_import(file=write_csv(tmp_path / "f.csv", rows))
+    assert not result.ok and "هم‌زمان" in result.errors[0].message
+    assert Bill.objects.count() == 0 and BillImport.objects.count() == 0
+
+
+def test_imported_bills_protect_their_subscription_and_file(tmp_path, subscription):
+    """``Bill.subscription`` and ``Bill.source`` have no database foreign key (see
+    billing/models.py): Django's PROTECT is what keeps their rows from being deleted."""
+    bills_import(file=write_csv(tmp_path / "f.csv", [bill_row(subscription)]))
+    with pytest.raises(ProtectedError):
+        subscription.delete()
+    with pytest.raises(ProtectedError):
+        BillImport.objects.get().delete()
+    bill = Bill.objects.select_related("subscription", "source").get()
+    assert (bill.subscription, bill.source) == (subscription, BillImport.objects.get())
+
+
+@pytest.mark.postgres
+def test_imported_uids_are_time_ordered_and_random(tmp_path, subscription):
+    """PostgreSQL writes the uids itself: RFC 9562 version 7 (the import's millisecond, the
+    row id as a counter, 40 random bits), in id order, and no two alike."""
+    import time
+    import uuid
+
+    before = time.time_ns() // 1_000_000
+    rows = [bill_row(subscription, year=1390 + p // 12, period=p % 12 + 1) for p in range(60)]
+    assert bills_import(file=write_csv(tmp_path / "f.csv", rows)).created == 60
+    after = time.time_ns() // 1_000_000
+    bills = list(Bill.objects.order_by("pk"))
+    uids = [bill.uid for bill in bills]
+    assert all(u.version == 7 and u.variant == uuid.RFC_4122 for u in uids)
+    assert all(before <= u.int >> 80 <= after for u in uids)
+    assert uids == sorted(uids) and len(set(uids)) == 60
+    randoms = {u.int & (2**40 - 1) for u in uids}
+    assert len(randoms) == 60
+
+
+def test_numbers_beyond_a_bill_are_errors_not_crashes(tmp_path, subscription):
+    """Values bigint holds but no bill has (and ones it does not) are reported, never
+    computed with: the readings' arithmetic would overflow."""
+    rows = [
+        bill_row(subscription, period=1, previous_reading="-9223372036854775807",
+                 current_reading="9223372036854775807"),
+        bill_row(subscription, period=2, current_reading="99999999999999999999"),
+        bill_row(subscription, period=3, amount=0) | {"debt": "-9223372036854775808"},
+    ]  # fmt: skip
+    header = [*HEADER, "debt"]
+    result = bills_import(file=write_csv(tmp_path / "f.csv", rows, header=header))
+    assert [(e.line, e.column) for e in result.errors] == [
+        (2, "previous_reading"),
+        (2, "current_reading"),
+        (3, "current_reading"),
+        (4, "debt"),
+    ], result.errors
+    # Without the value bigint refuses, the copy path itself checks the ranges first.
+    result = bills_import(file=write_csv(tmp_path / "g.csv", rows[::2], header=header))
+    assert [(e.line, e.column) for e in result.errors] == [
+        (2, "previous_reading"),
+        (2, "current_reading"),
+        (3, "debt"),
+    ], result.errors
+    assert Bill.objects.count() == 0
