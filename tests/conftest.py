@@ -19,6 +19,15 @@ def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (the test settings' local-memory cache lives for
+    the whole process; a cached history or PDF must not leak from one test into another)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def redis_url() -> str:
     """The real Redis that `make test` found (tests using it are marked ``redis``)."""

@@ -24,24 +24,32 @@ from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.forms import NOT_FOUND, parse_from_year
-from billing.models import Bill, BillPayment
-from billing.selectors.bills import bill_access_for_user
+from billing.models import CONSUMPTION_UNITS, Bill, BillPayment
+from billing.selectors.bills import BillAccess
 from billing.selectors.history import (
     BillHistory,
+    PaymentRow,
+    PeriodRow,
+    access_stamp,
     bill_detail_for_user,
     bill_history,
     default_from_year,
+    history_access_for_user,
+    history_view,
 )
+from billing.services.history_cache import history_cached
 from billing.views.history import audit_kiosk_view, export_response
 from portal.api import JalaliField
 from portal.errors import NotFound, PortalError
 from portal.jalali import jalali_iso
 from portal.serializers import BillIdSerializerField
+from subscribers.models import Subscription
 
 
 @extend_schema_field({"type": "string", "nullable": True, "example": "1403/01/31"})
@@ -104,16 +112,10 @@ class BillPaymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, payment: BillPayment) -> dict[str, Any]:
-        # Built directly (same keys and values as the declared fields, which stay for the
-        # schema): DRF's per-field machinery was most of a 120-period history request.
-        return {
-            "paid_at": self.fields["paid_at"].to_representation(payment.paid_at),
-            "paid_at_jalali": jalali_iso(payment.paid_at),
-            "channel": payment.channel,
-            "channel_label": payment.get_channel_display(),
-            "amount": payment.amount,
-            "reference": payment.reference,
-        }
+        # Built directly by payment_payload (same keys and values as the declared fields,
+        # which stay for the schema): DRF's per-field machinery was most of a 120-period
+        # history request.
+        return payment_payload(payment)
 
 
 class PeriodSerializer(serializers.ModelSerializer):
@@ -161,30 +163,7 @@ class PeriodSerializer(serializers.ModelSerializer):
     def to_representation(self, bill: Bill) -> dict[str, Any]:
         if type(self) is not PeriodSerializer:  # subclasses add fields: the generic path
             return super().to_representation(bill)
-        payments = BillPaymentSerializer()
-        return {
-            "uid": str(bill.uid),
-            "year": bill.year,
-            "period": bill.period,
-            "kind": bill.kind,
-            "kind_label": bill.get_kind_display(),
-            "version": bill.version,
-            "period_start": bill.period_start.isoformat(),
-            "period_start_jalali": _jalali_date(bill.period_start),
-            "period_end": bill.period_end.isoformat(),
-            "period_end_jalali": _jalali_date(bill.period_end),
-            "previous_reading": bill.previous_reading,
-            "current_reading": bill.current_reading,
-            "consumption": bill.consumption,
-            "unit": self.context["unit"],
-            "amount": bill.amount,
-            "due_date": bill.due_date.isoformat(),
-            "due_date_jalali": _jalali_date(bill.due_date),
-            "paid_amount": bill.paid_amount,
-            "balance": bill.balance,
-            "is_paid": bill.is_paid,
-            "payments": [payments.to_representation(p) for p in bill.payments.all()],
-        }
+        return period_payload(bill, self.context["unit"])
 
 
 class PayableSerializer(serializers.Serializer):
@@ -219,7 +198,131 @@ class HistorySerializer(serializers.Serializer):
 
     @extend_schema_field(PayableSerializer(allow_null=True))
     def get_payable(self, obj: BillHistory) -> dict | None:
-        return PayableSerializer(obj.payable).data if obj.payable else None
+        return history_body(obj)["payable"]
+
+    def to_representation(self, history: BillHistory) -> dict[str, Any]:
+        # The declared fields document the payload; history_payload builds it.
+        return {**_header(history.subscription, history.from_year), **history_body(history)}
+
+
+# --- the history payload ----------------------------------------------------------------------
+#
+# What HistorySerializer declares (and the schema shows), built by plain functions from the
+# history's rows: DRF's per-field machinery was most of a 120-period request. The periods,
+# the payable bill and the chart are cached per subscription, view and stamp
+# (billing.services.history_cache); the header is built from the caller's access each time.
+# tests/billing/test_history_cache.py compares the result with DRF's generic rendering.
+
+_DATETIME = serializers.DateTimeField()
+
+
+def payment_payload(payment: PaymentRow) -> dict[str, Any]:
+    return {
+        "paid_at": _DATETIME.to_representation(payment.paid_at),
+        "paid_at_jalali": jalali_iso(payment.paid_at),
+        "channel": payment.channel,
+        "channel_label": payment.get_channel_display(),
+        "amount": payment.amount,
+        "reference": payment.reference,
+    }
+
+
+def period_payload(bill: PeriodRow | Bill, unit: str) -> dict[str, Any]:
+    """One period as PeriodSerializer declares it (its fields, in its order)."""
+    return {
+        "uid": str(bill.uid),
+        "year": bill.year,
+        "period": bill.period,
+        "kind": bill.kind,
+        "kind_label": bill.get_kind_display(),
+        "version": bill.version,
+        "period_start": bill.period_start.isoformat(),
+        "period_start_jalali": _jalali_date(bill.period_start),
+        "period_end": bill.period_end.isoformat(),
+        "period_end_jalali": _jalali_date(bill.period_end),
+        "previous_reading": bill.previous_reading,
+        "current_reading": bill.current_reading,
+        "consumption": bill.consumption,
+        "unit": unit,
+        "amount": bill.amount,
+        "due_date": bill.due_date.isoformat(),
+        "due_date_jalali": _jalali_date(bill.due_date),
+        "paid_amount": bill.paid_amount,
+        "balance": bill.balance,
+        "is_paid": bill.is_paid,
+        "payments": [payment_payload(p) for p in bill.payments.all()],
+    }
+
+
+def history_body(history: BillHistory) -> dict[str, Any]:
+    """The cached part of the payload: ``periods``, ``payable`` and ``chart``."""
+    unit = history.unit
+    payable = history.payable
+    return {
+        "periods": [period_payload(b, unit) for b in history.bills],
+        "payable": None
+        if payable is None
+        else {
+            "uid": str(payable.uid),
+            "bill_id": history.subscription.bill_id,
+            "payment_id": payable.payment_id,
+            "amount": payable.balance,
+            "due_date": payable.due_date.isoformat(),
+            "due_date_jalali": _jalali_date(payable.due_date),
+        },
+        "chart": [
+            {
+                "year": p.year,
+                "period": p.period,
+                "consumption": p.consumption,
+                "previous_year": p.previous_year,
+            }
+            for p in history.chart
+        ],
+    }
+
+
+def _cached_body(*, access: BillAccess, from_year: int, shape: str, render):
+    return history_cached(
+        shape=shape,
+        subscription_id=access.subscription.pk,
+        parts=history_view(access=access, from_year=from_year),
+        build=lambda: render(
+            history_body(bill_history(access=access, from_year=from_year, use_cache=False))
+        ),
+        stamp=access_stamp(access),
+    )
+
+
+def history_payload(*, access: BillAccess, from_year: int) -> dict[str, Any]:
+    """The history API's response for ``access`` (already authorised) from ``from_year``:
+    no query when the subscription's bills and payments are unchanged since the body was
+    built (``history_access_for_user`` read the stamp), two otherwise (three for an access
+    from elsewhere); the same body when the cache is down."""
+    body = _cached_body(access=access, from_year=from_year, shape="api", render=lambda b: b)
+    return {**_header(access.subscription, from_year), **body}
+
+
+def history_json(*, access: BillAccess, from_year: int) -> bytes:
+    """``history_payload`` as DRF's JSONRenderer writes it, with the body cached already
+    rendered: a 120-period body is ~80 kB of JSON, and encoding it was most of a cache hit."""
+    renderer = JSONRenderer()
+    body = _cached_body(
+        access=access, from_year=from_year, shape="api-json", render=renderer.render
+    )
+    header = renderer.render(_header(access.subscription, from_year))
+    # Two JSON objects joined into one: the header's members, then the body's.
+    return header[:-1] + b"," + body[1:]
+
+
+def _header(subscription: Subscription, from_year: int) -> dict[str, Any]:
+    return {
+        "bill_id": subscription.bill_id,
+        "company": subscription.company.name,
+        "company_kind": subscription.company.kind,
+        "from_year": from_year,
+        "unit": str(CONSUMPTION_UNITS.get(subscription.company.kind, "")),
+    }
 
 
 class EnergyTierSerializer(serializers.Serializer):
@@ -278,16 +381,21 @@ class BillDetailSerializer(PeriodSerializer):
 # --- views -----------------------------------------------------------------------------------
 
 
-def _history(request: Request, serializer_class: type[HistoryQuerySerializer]):
+def _access(request: Request, serializer_class: type[HistoryQuerySerializer]):
     query = serializer_class(data=request.query_params)
     query.is_valid(raise_exception=True)
     data = query.validated_data
     try:
-        access = bill_access_for_user(user=request.user, bill_id=data["bill_id"])
+        access = history_access_for_user(user=request.user, bill_id=data["bill_id"])
     except NotFound:
         raise PortalError(
             "not_found", NOT_FOUND, fields={"bill_id": [NOT_FOUND]}, status_code=404
         ) from None
+    return access, data
+
+
+def _history(request: Request, serializer_class: type[HistoryQuerySerializer]):
+    access, data = _access(request, serializer_class)
     return bill_history(access=access, from_year=data["from_year"]), data
 
 
@@ -305,14 +413,15 @@ class HistoryAPI(APIView):
         responses=HistorySerializer,
     )
     def get(self, request: Request) -> Response:
-        history, _data = _history(request, HistoryQuerySerializer)
+        access, data = _access(request, HistoryQuerySerializer)
+        body = history_json(access=access, from_year=data["from_year"])
         audit_kiosk_view(
             request,
             action="billing.history.view",
-            obj=history.subscription,
-            details={"bill_id": history.subscription.bill_id, "from_year": history.from_year},
+            obj=access.subscription,
+            details={"bill_id": access.subscription.bill_id, "from_year": data["from_year"]},
         )
-        return Response(HistorySerializer(history).data)
+        return HttpResponse(body, content_type="application/json")
 
 
 class BillDetailAPI(APIView):

@@ -4,7 +4,16 @@
 bill from the start year that their ``BillAccess`` allows (a tenant only inside the lease), with
 payments, the one payable bill (seed 000: only the latest unpaid bill shows its bill ID and
 payment ID) and, per period, the consumption of the same period a year earlier for the chart.
-It costs two queries whatever the number of periods: the bills and their payments.
+The periods are plain ``PeriodRow`` values read with ``values_list`` (no model instances: a
+120-period history is read far more often than anything else in billing) and come from the
+history cache (``billing.services.history_cache``) when the subscription's bills and payments
+have not changed since they were built. A miss costs three queries whatever the number of
+periods — the cache's stamp, the bills, their payments — a hit one (none after
+``history_access_for_user``, which reads the stamp).
+
+``history_access_for_user`` is ``bill_access_for_user`` in one query (a tenant's lease window
+is read in the same statement), for the history page and API that run it on every request;
+the same statement reads the cache's stamp, so a cache hit costs no further query.
 
 ``bill_history_public`` is the no-login lookup: it returns plain ``PublicPeriod`` rows (period,
 consumption, amount, paid or not) and never a ``Bill``, so no template or serializer can reach
@@ -16,14 +25,18 @@ a name, address, mobile, bill ID or payment ID through it.
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import functools
 import io
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
 import jdatetime
-from django.db.models import Prefetch, prefetch_related_objects
-from django.utils import timezone
+from django.db import connections, router
+from django.db.models import OuterRef, Prefetch, Subquery, prefetch_related_objects
+from django.utils import timezone, translation
 
 from billing.models import CONSUMPTION_UNITS, Bill, BillPayment
 from billing.selectors.bills import (
@@ -33,10 +46,12 @@ from billing.selectors.bills import (
     bills_visible,
     payable_bill,
 )
+from billing.services.history_cache import history_cached, stamp_subquery
 from portal.errors import NotFound
 from portal.identifiers import InvalidIdentifier, clean_bill_id
 from portal.jalali import jalali_iso
-from subscribers.models import Subscription
+from subscribers.models import Subscription, SubscriptionLink, User, UtilityCompany
+from subscribers.selectors.subscriptions import subscriptions_for_user
 
 # Jalali years a history may start from: the oldest billing-system records are from the 1300s.
 HISTORY_MIN_YEAR = 1300
@@ -50,6 +65,226 @@ def current_jalali_year() -> int:
 
 def default_from_year() -> int:
     return current_jalali_year() - (DEFAULT_YEARS - 1)
+
+
+@functools.lru_cache(maxsize=64)
+def _choice_label(choices: type, value: str, language: str | None) -> str:
+    # ``language`` is only the cache key: the label is translated for the active language.
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def choice_label(choices: type, value: str) -> str:
+    """``get_FOO_display()`` for a value read with ``values_list``, translated once per
+    language rather than once per row."""
+    return _choice_label(choices, value, translation.get_language())
+
+
+# --- access -----------------------------------------------------------------------------------
+
+
+# The history's permission check runs on every request, and building and compiling its ORM
+# statement (subscriptions_for_user's subqueries) cost several times what PostgreSQL needs to
+# run it. So the statement is compiled once per process and database with placeholder values
+# for the user, the bill ID and today, and each request runs that SQL with its own values: a
+# prepared statement. The placeholders are values no request can have, and _compile checks
+# that each reached the parameters and none the SQL text.
+_USER = -917_000_000_000_001
+_BILL_ID = "\x00history-access-bill-id"
+_TODAY = date(1901, 2, 3)
+_ACCESS_COLUMNS = (
+    "pk",
+    "bill_id",
+    "company_id",
+    "company__name",
+    "company__kind",
+    "link_role",
+    "link_lease_end",
+    "link_lease_start",
+    "link_created_at",
+    "history_stamp",
+)
+
+
+def _access_queryset(*, user: User, bill_id: str, today: date):
+    link = SubscriptionLink.objects.filter(pk=OuterRef("link_id"))
+    return (
+        subscriptions_for_user(user=user, today=today)
+        .filter(bill_id=bill_id)
+        .annotate(
+            link_lease_start=Subquery(link.values("lease_start")[:1]),
+            link_created_at=Subquery(link.values("created_at")[:1]),
+            history_stamp=stamp_subquery(),
+        )
+        .order_by("pk")
+        .values_list(*_ACCESS_COLUMNS)[:1]
+    )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    sql: str
+    slots: tuple  # per parameter: ("user" | "bill_id" | "today", None) or (None, constant)
+    compiler: object
+    converters: dict
+
+
+_prepared: dict[str, _Prepared] = {}
+
+
+def _compile(alias: str) -> _Prepared:
+    user = User(pk=_USER)
+    queryset = _access_queryset(user=user, bill_id=_BILL_ID, today=_TODAY).using(alias)
+    compiler = queryset.query.get_compiler(using=alias)
+    sql, params = compiler.as_sql()
+    # The backend may pass a date as text (SQLite): match the value as it adapts it.
+    today = connections[alias].ops.adapt_datefield_value(_TODAY)
+    names = {_USER: "user", _BILL_ID: "bill_id", today: "today"}
+    # (name, None) for a placeholder, (None, value) for a constant parameter.
+    slots = tuple(
+        (names[p], None) if isinstance(p, int | str | date) and p in names else (None, p)
+        for p in params
+    )
+    found = {name for name, _value in slots if name}
+    if found != {"user", "bill_id", "today"} or str(_USER) in sql or _BILL_ID in sql:
+        raise RuntimeError(f"history access statement did not take its placeholders: {sql}")
+    converters = compiler.get_converters([column[0] for column in compiler.select])
+    return _Prepared(sql=sql, slots=slots, compiler=compiler, converters=converters)
+
+
+def _loaded(model, alias: str, **values):
+    """An instance as the ORM loads one with only ``values`` selected (the rest deferred)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(alias, names, [values[n] for n in names])
+
+
+def history_access_for_user(*, user: User, bill_id: str) -> BillAccess:
+    """``bill_access_for_user`` in one prepared query: the same subscriptions
+    (``subscriptions_for_user``) and the same ``BillAccess``, with the tenant's lease start and
+    link date read in the same statement instead of a second one, and the history cache's
+    stamp with it (``access_stamp``). ``access.subscription`` has its bill ID and company; any
+    other field loads on first use. ``NotFound`` for anything the user may not see."""
+    try:
+        cleaned = clean_bill_id(bill_id)
+    except InvalidIdentifier:
+        raise NotFound() from None
+    if not getattr(user, "is_authenticated", False):
+        raise NotFound()
+    alias = router.db_for_read(Subscription)
+    prepared = _prepared.get(alias)
+    if prepared is None:
+        prepared = _prepared[alias] = _compile(alias)
+    today = connections[alias].ops.adapt_datefield_value(timezone.localdate())
+    values = {"user": user.pk, "bill_id": cleaned, "today": today}
+    params = [values[name] if name else value for name, value in prepared.slots]
+    with connections[alias].cursor() as cursor:
+        cursor.execute(prepared.sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        raise NotFound()
+    [row] = prepared.compiler.apply_converters(rows, prepared.converters)
+    (pk, cleaned_id, company_id, company_name, company_kind, role, until, lease_start,
+     created_at, stamp) = row  # fmt: skip
+    subscription = _loaded(Subscription, alias, id=pk, bill_id=cleaned_id, company_id=company_id)
+    subscription.company = _loaded(
+        UtilityCompany, alias, id=company_id, name=company_name, kind=company_kind
+    )
+    subscription.link_role = role
+    subscription.history_stamp = stamp
+    if role == SubscriptionLink.Role.TENANT:
+        # As billing.selectors.bills._access: the lease start, else the day the link was made.
+        return BillAccess(
+            subscription=subscription,
+            role=role,
+            since=lease_start or created_at.date(),
+            until=until,
+        )
+    return BillAccess(subscription=subscription, role=role or "organisation")
+
+
+# --- rows -------------------------------------------------------------------------------------
+
+
+class PaymentRows(tuple):
+    """A bill's payments, oldest first. ``all()`` lets templates written for a related
+    manager (``bill.payments.all``) read it unchanged."""
+
+    __slots__ = ()
+
+    def all(self) -> PaymentRows:
+        return self
+
+
+NO_PAYMENTS = PaymentRows()
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    paid_at: dt.datetime
+    channel: str
+    amount: int
+    reference: str
+
+    def get_channel_display(self) -> str:
+        return choice_label(BillPayment.Channel, self.channel)
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    """One issued bill as the history shows it: the ``Bill`` fields it reads, no instance."""
+
+    pk: int
+    uid: uuid.UUID
+    year: int
+    period: int
+    kind: str
+    version: int
+    period_start: date
+    period_end: date
+    previous_reading: int
+    current_reading: int
+    consumption: int
+    amount: int
+    due_date: date
+    payment_id: str
+    paid_amount: int
+    created_at: dt.datetime
+    payments: PaymentRows = NO_PAYMENTS
+
+    # Same rules as the model's properties (billing.models.Bill).
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_amount >= self.amount
+
+    @property
+    def balance(self) -> int:
+        return max(self.amount - self.paid_amount, 0)
+
+    def get_kind_display(self) -> str:
+        return choice_label(Bill.Kind, self.kind)
+
+
+PERIOD_FIELDS = (
+    "pk",
+    "uid",
+    "year",
+    "period",
+    "kind",
+    "version",
+    "period_start",
+    "period_end",
+    "previous_reading",
+    "current_reading",
+    "consumption",
+    "amount",
+    "due_date",
+    "payment_id",
+    "paid_amount",
+    "created_at",
+)
+PAYMENT_FIELDS = ("bill_id", "paid_at", "channel", "amount", "reference")
 
 
 @dataclass(frozen=True)
@@ -67,12 +302,22 @@ class ChartPoint:
         return f"{self.year}/{self.period:02d}"
 
 
+@dataclass(frozen=True)
+class HistoryRows:
+    """What a history shows of a subscription for one view of it (start year, lease window):
+    the part that is cached. The caller's ``BillAccess`` is not in it."""
+
+    bills: tuple[PeriodRow, ...]
+    payable: PeriodRow | None
+    chart: tuple[ChartPoint, ...]
+
+
 @dataclass
 class BillHistory:
     access: BillAccess
     from_year: int
-    bills: list[Bill]
-    payable: Bill | None
+    bills: list[PeriodRow]
+    payable: PeriodRow | None
     chart: list[ChartPoint] = field(default_factory=list)
 
     @property
@@ -101,7 +346,7 @@ class BillHistory:
         }
 
 
-def _per_period(bills: list[Bill]) -> dict[tuple[int, int], int]:
+def _per_period(bills: list[PeriodRow]) -> dict[tuple[int, int], int]:
     # A settlement or provisional bill can share its period with the periodic bill: the
     # period's consumption is what all its issued bills counted.
     totals: dict[tuple[int, int], int] = defaultdict(int)
@@ -129,18 +374,29 @@ def bill_detail_for_user(*, user, uid) -> BillDetail:
     return BillDetail(bill=bill, is_payable=payable is not None and payable.pk == bill.pk)
 
 
-def bill_history(*, access: BillAccess, from_year: int) -> BillHistory:
+def history_rows(*, access: BillAccess, from_year: int) -> HistoryRows:
     """Every issued bill of ``access`` from Jalali ``from_year`` on, newest first, with its
-    payments (oldest first) prefetched, the payable bill and the chart series. Bills of the
-    year before ``from_year`` are read only to compare the first year's periods."""
-    rows = list(
-        bills_visible(access=access)
-        .filter(year__gte=from_year - 1)
-        .prefetch_related(PAYMENTS_OLDEST_FIRST)
+    payments (oldest first), the payable bill and the chart series, read from the database
+    (two queries). Bills of the year before ``from_year`` are read only to compare the first
+    year's periods (and, being newer than anything older, may be the payable bill)."""
+    values = list(
+        bills_visible(access=access).filter(year__gte=from_year - 1).values_list(*PERIOD_FIELDS)
     )
-    bills = [b for b in rows if b.year >= from_year]
+    payments: dict[int, list[PaymentRow]] = defaultdict(list)
+    if values:
+        for bill_pk, *payment in (
+            BillPayment.objects.filter(bill_id__in=[v[0] for v in values])
+            .order_by("bill_id", "paid_at", "pk")
+            .values_list(*PAYMENT_FIELDS)
+        ):
+            payments[bill_pk].append(PaymentRow(*payment))
+    rows = [
+        PeriodRow(*v, payments=PaymentRows(payments[v[0]])) if v[0] in payments else PeriodRow(*v)
+        for v in values
+    ]
+    bills = tuple(r for r in rows if r.year >= from_year)
     totals = _per_period(rows)
-    chart = [
+    chart = tuple(
         ChartPoint(
             year=year,
             period=period,
@@ -149,15 +405,53 @@ def bill_history(*, access: BillAccess, from_year: int) -> BillHistory:
         )
         for (year, period), consumption in sorted(totals.items())
         if year >= from_year
-    ]
+    )
     # payable_bill's rule applied to the rows already read (a query saved on a page that must
     # stay within 8): ``rows`` has bills_visible's order, and a year filter keeps the newest
     # bill whenever it keeps any, so rows[0] is the latest issued bill. With no rows from the
-    # start year the latest bill is older than the history and is not shown at all.
+    # year before the start year on, the latest bill is older than the history and is not
+    # shown at all.
     latest = rows[0] if rows else None
     payable = latest if latest is not None and not latest.is_paid else None
+    return HistoryRows(bills=bills, payable=payable, chart=chart)
+
+
+def access_stamp(access: BillAccess) -> str | None:
+    """The history stamp ``history_access_for_user`` read with the access, if it did."""
+    if not hasattr(access.subscription, "history_stamp"):
+        return None
+    return access.subscription.history_stamp or ""  # NULL: no bills yet, as history_stamp
+
+
+def history_view(*, access: BillAccess, from_year: int) -> tuple:
+    """What distinguishes one caller's history of a subscription from another's in the cache:
+    the start year and the lease window (unbounded for owners and representatives)."""
+    return (from_year, access.since, access.until)
+
+
+def bill_history(*, access: BillAccess, from_year: int, use_cache: bool = True) -> BillHistory:
+    """The history ``access`` may see from Jalali ``from_year`` on (``history_rows``), from
+    the history cache unless ``use_cache`` is false; see the module docstring."""
+
+    def build() -> HistoryRows:
+        return history_rows(access=access, from_year=from_year)
+
+    if use_cache:
+        content = history_cached(
+            shape="rows",
+            subscription_id=access.subscription.pk,
+            parts=history_view(access=access, from_year=from_year),
+            build=build,
+            stamp=access_stamp(access),
+        )
+    else:
+        content = build()
     return BillHistory(
-        access=access, from_year=from_year, bills=bills, payable=payable, chart=chart
+        access=access,
+        from_year=from_year,
+        bills=list(content.bills),
+        payable=content.payable,
+        chart=list(content.chart),
     )
 
 
@@ -199,6 +493,19 @@ def bill_history_public(*, bill_id: str, from_year: int) -> PublicHistory:
     )
     if subscription is None:
         raise NotFound()
+    kind = subscription.company.kind
+    periods = history_cached(
+        shape="public",
+        subscription_id=subscription.pk,
+        parts=(from_year,),
+        build=lambda: _public_periods(subscription=subscription, from_year=from_year),
+    )
+    return PublicHistory(
+        unit=str(CONSUMPTION_UNITS.get(kind, "")), company_kind=kind, periods=list(periods)
+    )
+
+
+def _public_periods(*, subscription: Subscription, from_year: int) -> tuple[PublicPeriod, ...]:
     rows = (
         Bill.objects.filter(
             subscription=subscription, status=Bill.Status.ISSUED, year__gte=from_year
@@ -208,7 +515,7 @@ def bill_history_public(*, bill_id: str, from_year: int) -> PublicHistory:
             "year", "period", "period_start", "period_end", "consumption", "amount", "paid_amount"
         )
     )
-    periods = [
+    return tuple(
         PublicPeriod(
             year=year,
             period=period,
@@ -219,10 +526,6 @@ def bill_history_public(*, bill_id: str, from_year: int) -> PublicHistory:
             is_paid=paid >= amount,
         )
         for year, period, start, end, consumption, amount, paid in rows
-    ]
-    kind = subscription.company.kind
-    return PublicHistory(
-        unit=str(CONSUMPTION_UNITS.get(kind, "")), company_kind=kind, periods=periods
     )
 
 
@@ -255,7 +558,7 @@ def _cell(value) -> str:
     return text
 
 
-def _payment_text(payment: BillPayment) -> str:
+def _payment_text(payment: PaymentRow) -> str:
     return (
         f"{jalali_iso(payment.paid_at)} {payment.get_channel_display()} "
         f"{payment.amount} ریال پیگیری {payment.reference}"
@@ -298,11 +601,17 @@ def history_csv(*, history: BillHistory) -> bytes:
 __all__ = [
     "BillHistory",
     "ChartPoint",
+    "HistoryRows",
+    "PaymentRow",
+    "PeriodRow",
     "PublicHistory",
     "PublicPeriod",
     "bill_history",
     "bill_history_public",
     "current_jalali_year",
     "default_from_year",
+    "history_access_for_user",
     "history_csv",
+    "history_rows",
+    "history_view",
 ]

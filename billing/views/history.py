@@ -22,12 +22,14 @@ from billing.espi import CONTENT_TYPE as ESPI_CONTENT_TYPE
 from billing.espi import espi_feed
 from billing.forms import ExportForm, HistoryForm
 from billing.models import Bill
-from billing.selectors.bills import (
-    BillAccess,
-    accesses_for_user,
-    bill_access_for_user,
+from billing.selectors.bills import BillAccess, accesses_for_user
+from billing.selectors.history import (
+    BillHistory,
+    bill_detail_for_user,
+    bill_history,
+    history_access_for_user,
+    history_csv,
 )
-from billing.selectors.history import BillHistory, bill_detail_for_user, bill_history, history_csv
 from billing.selectors.organisations import organisation_accesses_for_user
 from portal.errors import NotFound, PortalError
 from portal.http import client_ip
@@ -51,10 +53,11 @@ def audit_kiosk_view(request: HttpRequest, *, action: str, obj, details: dict) -
 
 
 def load_history(request: HttpRequest, form: HistoryForm) -> BillHistory | None:
-    """The history the valid ``form`` asks for, or ``None`` with a «شناسه قبض» field error
-    when the bill ID is not the user's (or does not exist)."""
+    """The history the valid ``form`` asks for (from the history cache when the bills and
+    payments have not changed), or ``None`` with a «شناسه قبض» field error when the bill ID
+    is not the user's (or does not exist)."""
     try:
-        access = bill_access_for_user(user=request.user, bill_id=form.cleaned_data["bill_id"])
+        access = history_access_for_user(user=request.user, bill_id=form.cleaned_data["bill_id"])
     except NotFound:
         form.not_found()
         return None
