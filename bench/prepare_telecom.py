@@ -19,6 +19,7 @@ import argparse
 import datetime as dt
 import hashlib
 import time
+from urllib.parse import urlencode
 
 import jdatetime
 
@@ -254,14 +255,17 @@ def _jalali_months(first: dt.datetime, last: dt.datetime) -> list[tuple[str, str
     return months
 
 
+def _months(rows: int):
+    info = fill(rows=rows)
+    return info["busy"], _jalali_months(info["first"], info["last"])[:MONTHS_IN_PATHS]
+
+
 def cdr_search(*, rows: int = ROWS) -> Prepared:
     """The scenario's data, paths (one-month first pages of the busy line's listed calls via
     the API, spread over the last ``MONTHS_IN_PATHS`` whole Jalali months) and token."""
     from rest_framework.authtoken.models import Token
 
-    info = fill(rows=rows)
-    busy = info["busy"]
-    months = _jalali_months(info["first"], info["last"])[:MONTHS_IN_PATHS]
+    busy, months = _months(rows)
     token = Token.objects.get(user__username=BENCH_USERNAME)
     paths = tuple(
         f"/api/v1/telecom/lines/{busy.number}/calls/?from={start}&to={end}" for start, end in months
@@ -270,6 +274,27 @@ def cdr_search(*, rows: int = ROWS) -> Prepared:
         paths=paths,
         headers={"Authorization": f"Token {token.key}", "Accept": "application/json"},
     )
+
+
+def cdr_minimal(*, rows: int = ROWS) -> Prepared:
+    """The ``cdr-minimal`` baseline's paths (bench/urls.py): the same line and the same months
+    as ``cdr_search``, each month as the moments ``[first day 00:00, day after the last
+    00:00)`` Asia/Tehran that the search itself queries."""
+    from telecom.selectors.lines import TEHRAN
+
+    busy, months = _months(rows)
+    paths = []
+    for start, end in months:
+        first = jdatetime.datetime.strptime(start, "%Y/%m/%d").togregorian().date()
+        last = jdatetime.datetime.strptime(end, "%Y/%m/%d").togregorian().date()
+        bounds = {
+            "start": dt.datetime.combine(first, dt.time.min, tzinfo=TEHRAN).isoformat(),
+            "end": dt.datetime.combine(
+                last + dt.timedelta(days=1), dt.time.min, tzinfo=TEHRAN
+            ).isoformat(),
+        }
+        paths.append(f"/bench/minimal/calls/{busy.pk}/?{urlencode(bounds)}")
+    return Prepared(paths=tuple(paths), headers={"Accept": "application/json"})
 
 
 def main() -> None:

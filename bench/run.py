@@ -4,11 +4,11 @@
 
 Steps: `migrate` (and `seed_demo` when the project has it) against the caller's database,
 `collectstatic` into bench/var, gunicorn on 127.0.0.1 with DEBUG off, then for every
-scenario in bench/scenarios.py that answers at start: locust runs against the baseline
-(/healthz/) and the endpoint for the same duration and users, and bench/results/<name>.json
-gets p50/p95/p99, requests/s, errors and the ratios to the baseline. Every load run is
-bounded by locust's own time limit and, as a backstop, a subprocess timeout; gunicorn is
-always stopped (its whole process group) on the way out.
+scenario in bench/scenarios.py that answers at start: locust runs against its baseline
+(/healthz/, or the scenario's own minimal view) and the endpoint for the same duration and
+users, and bench/results/<name>.json gets p50/p95/p99, requests/s, errors and the ratios to
+the baseline. Every load run is bounded by locust's own time limit and, as a backstop, a
+subprocess timeout; gunicorn is always stopped (its whole process group) on the way out.
 
 Exit status: 0 = fine; 1 = a scenario errored (HTTP errors > 1%) or, with --strict, missed
 a speed target; 2 = the bench itself could not run (setup, server start, baseline).
@@ -16,6 +16,7 @@ a speed target; 2 = the bench itself could not run (setup, server start, baselin
 
 import argparse
 import contextlib
+import dataclasses
 import importlib.metadata
 import json
 import math
@@ -46,7 +47,9 @@ from bench.report import (  # noqa: E402
 from bench.scenarios import (  # noqa: E402
     BASELINE_NAME,
     BASELINE_PATH,
+    HEALTHZ,
     SCENARIOS,
+    Baseline,
     Prepared,
     Scenario,
     select,
@@ -95,6 +98,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--no-setup",
         action="store_true",
         help="skip migrate/seed_demo/collectstatic (quick re-runs on a prepared database)",
+    )
+    parser.add_argument(
+        "--healthz-baseline",
+        action="store_true",
+        help="measure every scenario against /healthz/, ignoring its own baseline (comparisons)",
     )
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     args = parser.parse_args(argv)
@@ -308,15 +316,17 @@ def run_round(
 
 
 def request_spec(label: str, scenario: Scenario | None, prepared: Prepared | None) -> dict:
-    if scenario is None or prepared is None:
+    """What locust sends: the scenario's request, or (``scenario`` None) a baseline's GET."""
+    if scenario is None:
         return {
             "label": label,
             "method": "GET",
-            "paths": [BASELINE_PATH],
-            "headers": {},
+            "paths": list(prepared.paths) if prepared else [BASELINE_PATH],
+            "headers": dict(prepared.headers) if prepared else {},
             "body": None,
             "expect_status": 200,
         }
+    assert prepared is not None
     return {
         "label": label,
         "method": scenario.method,
@@ -327,8 +337,34 @@ def request_spec(label: str, scenario: Scenario | None, prepared: Prepared | Non
     }
 
 
+def baseline_facts(baseline: Baseline, prepared: Prepared) -> dict:
+    """How a result names its baseline (merged into its ``baseline`` figures)."""
+    return {
+        "name": baseline.name,
+        "description": baseline.description,
+        "path": prepared.paths[0],
+        "path_count": len(prepared.paths),
+    }
+
+
+def format_baselines(results: Sequence[Mapping]) -> str:
+    """One line per measured scenario: which baseline its ratios are against."""
+    lines = []
+    for r in results:
+        base = r.get("baseline") or {}
+        if base.get("name"):
+            lines.append(f"{r['name']}: baseline {base['name']} (GET {base['path']})")
+    return "\n".join(lines)
+
+
 def measure(
-    *, server: Server, scenario: Scenario, prepared: Prepared, users: int, duration: int
+    *,
+    server: Server,
+    scenario: Scenario,
+    prepared: Prepared,
+    users: int,
+    duration: int,
+    baseline: Prepared | None = None,
 ) -> tuple[dict, dict, dict]:
     """Baseline and endpoint figures for one scenario, and how the load was applied.
 
@@ -341,7 +377,7 @@ def measure(
     round_seconds = math.ceil(duration / 2)
     # Users are spawned over the first second; cut that, and a little more on short rounds.
     warmup_s = min(1.5, round_seconds * 0.2)
-    base_spec = request_spec(BASELINE_NAME, None, None)
+    base_spec = request_spec(BASELINE_NAME, None, baseline)
     target_spec = request_spec(scenario.name, scenario, prepared)
     warm_up(server.port, base_spec, requests=10 * server.workers)
     warm_up(server.port, target_spec, requests=10 * server.workers)
@@ -370,6 +406,7 @@ def measure(
         "users": users,
         "spawn_rate_per_s": users,
         "order": "ABBA: baseline, endpoint, endpoint, baseline",
+        "baseline": scenario.baseline.name,
         "round_seconds": round_seconds,
         "warmup_cut_s": warmup_s,
         "generator_saturated": bool(generator_cores)
@@ -407,6 +444,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if args.healthz_baseline:
+        chosen = [dataclasses.replace(s, baseline=HEALTHZ) for s in chosen]
 
     signal.signal(signal.SIGTERM, _raise_on_signal)
     signal.signal(signal.SIGHUP, _raise_on_signal)
@@ -439,14 +478,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "note" in context["database"]:
             print(f"note: {context['database']['note']}", flush=True)
         prepared: dict[str, Prepared | str] = {}
+        baselines: dict[str, Prepared | str] = {}
         for scenario in chosen:
-            try:
-                p = scenario.resolve()
-            except Exception as exc:  # noqa: BLE001 - a broken prepare skips only its scenario
-                prepared[scenario.name] = f"prepare failed: {type(exc).__name__}: {exc}"
-                continue
-            bad = validate_prepared(p)
-            prepared[scenario.name] = "; ".join(bad) if bad else p
+            prepared[scenario.name] = _resolve_or_reason(scenario.resolve, "prepare")
+            baselines[scenario.name] = _resolve_or_reason(
+                scenario.baseline.resolve, f"baseline {scenario.baseline.name}: prepare"
+            )
         from django.db import connections
 
         connections.close_all()
@@ -458,19 +495,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise BenchError(f"the baseline does not answer: {baseline_problem}")
 
         for scenario in chosen:
-            p = prepared[scenario.name]
-            if isinstance(p, str):
+            p, b = prepared[scenario.name], baselines[scenario.name]
+            if isinstance(p, str) or isinstance(b, str):
+                reason = p if isinstance(p, str) else b
                 result = build_result(
-                    context=context, scenario=scenario, status="error", reason=p, prepared=None
+                    context=context, scenario=scenario, status="error", reason=reason, prepared=None
                 )
             elif reason := unavailable_reason(args.port, scenario, p):
                 print(f"{scenario.name}: skipped ({reason})", flush=True)
                 result = build_result(
                     context=context, scenario=scenario, status="skipped", reason=reason, prepared=p
                 )
+            elif reason := baseline_unavailable_reason(args.port, scenario.baseline, b):
+                result = build_result(
+                    context=context, scenario=scenario, status="error", reason=reason, prepared=p
+                )
             else:
-                print(f"{scenario.name}: measuring against {BASELINE_PATH}", flush=True)
-                result = measure_one(context, server, scenario, p, args)
+                print(
+                    f"{scenario.name}: measuring against {scenario.baseline.name} "
+                    f"(GET {b.paths[0]})",
+                    flush=True,
+                )
+                result = measure_one(context, server, scenario, p, args, baseline=b)
             results.append(result)
             write_result(result)
     except BenchError as exc:
@@ -483,29 +529,57 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print()
     print(format_table(results))
+    if names := format_baselines(results):
+        print(names)
     print(f"\nresults in {RESULTS_DIR.relative_to(ROOT)}/<name>.json")
     return metrics.exit_code(results, strict=args.strict)
 
 
+def _resolve_or_reason(resolve, what: str) -> Prepared | str:
+    """``resolve()`` checked, or why it failed (a broken prepare skips only its scenario)."""
+    try:
+        p = resolve()
+    except Exception as exc:  # noqa: BLE001
+        return f"{what} failed: {type(exc).__name__}: {exc}"
+    bad = validate_prepared(p)
+    return f"{what}: " + "; ".join(bad) if bad else p
+
+
+def baseline_unavailable_reason(port: int, baseline: Baseline, prepared: Prepared) -> str | None:
+    """Why the scenario's own baseline cannot be measured (then the scenario is an error)."""
+    probe = Scenario(name="baseline-check", description=baseline.description, path="/")
+    reason = unavailable_reason(port, probe, prepared)
+    return f"baseline {baseline.name} does not answer: {reason}" if reason else None
+
+
 def measure_one(
-    context: Mapping, server: Server, scenario: Scenario, prepared: Prepared, args
+    context: Mapping,
+    server: Server,
+    scenario: Scenario,
+    prepared: Prepared,
+    args,
+    *,
+    baseline: Prepared | None = None,
 ) -> dict:
     """Measure one scenario; a load-generator failure becomes an error result, not a crash."""
+    base_prepared = baseline or scenario.baseline.resolve()
     try:
-        baseline, endpoint, load = measure(
+        base_figures, endpoint, load = measure(
             server=server,
             scenario=scenario,
             prepared=prepared,
             users=args.users,
             duration=args.duration,
+            baseline=base_prepared,
         )
     except BenchError as exc:
         return build_result(
             context=context, scenario=scenario, status="error", reason=str(exc), prepared=prepared
         )
-    problems = metrics.error_problems(BASELINE_NAME, baseline) + metrics.error_problems(
-        scenario.name, endpoint
-    )
+    baseline = {**base_figures, **baseline_facts(scenario.baseline, base_prepared)}
+    problems = metrics.error_problems(
+        f"{BASELINE_NAME} {scenario.baseline.name}", baseline
+    ) + metrics.error_problems(scenario.name, endpoint)
     return build_result(
         context=context,
         scenario=scenario,

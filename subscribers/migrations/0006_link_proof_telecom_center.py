@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('subscribers', '0005_otp_outage_purpose'),
+        ("subscribers", "0005_otp_outage_purpose"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='subscriptionlink',
-            name='proof',
-            field=models.CharField(choices=[('otp', 'کد پیامکی به تلفن ثبت\u200cشده اشتراک'), ('national_code', 'تطابق کد ملی دارنده'), ('kiosk', 'بررسی مدارک در دفتر پیشخوان'), ('office', 'تأیید امور مشترکین'), ('telecom_center', 'احراز هویت حضوری در مرکز تلفن')], max_length=20, verbose_name='روش احراز'),
+            model_name="subscriptionlink",
+            name="proof",
+            field=models.CharField(
+                choices=[
+                    ("otp", "کد پیامکی به تلفن ثبت\u200cشده اشتراک"),
+                    ("national_code", "تطابق کد ملی دارنده"),
+                    ("kiosk", "بررسی مدارک در دفتر پیشخوان"),
+                    ("office", "تأیید امور مشترکین"),
+                    ("telecom_center", "احراز هویت حضوری در مرکز تلفن"),
+                ],
+                max_length=20,
+                verbose_name="روش احراز",
+            ),
         ),
     ]

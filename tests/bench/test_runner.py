@@ -542,3 +542,124 @@ def test_format_table_warns_about_noisy_rounds():
     assert "faq: throughput differed between rounds (baseline 38%, faq 13%)" in report.format_table(
         [result]
     )
+
+
+# --- per-scenario baselines -------------------------------------------------------------------
+
+
+def test_scenarios_default_to_healthz_and_anchored_ones_to_their_minimal_view():
+    from bench.scenarios import CDR_MINIMAL, HEALTHZ, HISTORY_MINIMAL
+
+    assert Scenario(name="x", path="/x/", description="x").baseline is HEALTHZ
+    assert HEALTHZ.resolve() == Prepared(paths=(BASELINE_PATH,), headers={})
+    by_name = {s.name: s for s in SCENARIOS}
+    assert by_name["cdr-search"].baseline is CDR_MINIMAL
+    assert by_name["bill-history"].baseline is HISTORY_MINIMAL
+    anchored = {"cdr-search", "bill-history"}
+    assert all(s.baseline is HEALTHZ for s in SCENARIOS if s.name not in anchored)
+
+
+def test_validate_scenarios_checks_the_baseline():
+    from bench.scenarios import Baseline
+
+    bad = [
+        Scenario(
+            name="a",
+            path="/a/",
+            description="a",
+            baseline=Baseline(name="Bad Name", path="//x/", description="b"),
+        ),
+        Scenario(
+            name="b", path="/b/", description="b", baseline=Baseline(name="n", description="")
+        ),
+    ]
+    problems = "\n".join(validate_scenarios(bad))
+    assert "'a': baseline name must match" in problems
+    assert "'a': baseline path must start with '/'" in problems
+    assert "'b': baseline: give exactly one of path and prepare" in problems
+
+
+def test_request_spec_of_a_scenario_baseline():
+    prepared = Prepared(paths=("/bench/minimal/1/",), headers={"Accept": "application/json"})
+    assert run.request_spec("baseline", None, prepared) == {
+        "label": "baseline",
+        "method": "GET",
+        "paths": ["/bench/minimal/1/"],
+        "headers": {"Accept": "application/json"},
+        "body": None,
+        "expect_status": 200,
+    }
+    assert run.request_spec("baseline", None, None)["paths"] == [BASELINE_PATH]
+
+
+def test_results_and_table_name_the_baseline():
+    from bench.scenarios import Baseline
+
+    minimal = Baseline(name="cdr-minimal", path="/bench/minimal/1/", description="bare view")
+    scenario = Scenario(name="search", path="/s/", description="s", baseline=minimal)
+    baseline = {
+        **_pooled(800.0, 20.0),
+        **run.baseline_facts(minimal, minimal.resolve()),
+    }
+    result = report.build_result(
+        context=_CONTEXT,
+        scenario=scenario,
+        status="measured",
+        reason=None,
+        prepared=scenario.resolve(),
+        baseline=baseline,
+        endpoint=_pooled(400.0, 50.0),
+    )
+    assert result["baseline"]["name"] == "cdr-minimal"
+    assert result["baseline"]["path"] == "/bench/minimal/1/"  # not /healthz/
+    assert result["baseline"]["description"] == "bare view"
+    assert run.format_baselines([result]) == "search: baseline cdr-minimal (GET /bench/minimal/1/)"
+
+
+def test_a_scenario_baseline_that_does_not_answer_is_reported(fake_port):
+    from bench.scenarios import Baseline
+
+    ok = Baseline(name="ok", path="/ok/", description="x")
+    gone = Baseline(name="gone", path="/missing/", description="x")
+    assert run.baseline_unavailable_reason(fake_port, ok, ok.resolve()) is None
+    assert run.baseline_unavailable_reason(fake_port, gone, gone.resolve()) == (
+        "baseline gone does not answer: GET /missing/ answered 404, expected 200"
+    )
+
+
+@pytest.mark.django_db
+def test_the_minimal_calls_view_returns_the_same_first_page(client, settings):
+    """bench/urls.py's cdr-minimal view: bench settings only, no auth, the newest 50 listed
+    calls of the line in [start, end) — the rows the real search's first page holds."""
+    import datetime as dt
+    from urllib.parse import urlencode
+
+    from django.urls import clear_url_caches
+
+    from telecom.models import CallType
+    from telecom.selectors.calls import CallFilter, calls_page
+    from telecom.selectors.lines import TEHRAN, line_access_for
+    from tests.telecom.test_calls_search import calls, owner_line
+
+    user, line = owner_line()
+    first = dt.datetime(2024, 11, 21, tzinfo=TEHRAN)
+    calls(line, *[first + dt.timedelta(minutes=7 * i) for i in range(60)])
+    calls(line, first + dt.timedelta(hours=1), call_type=CallType.LOCAL)
+    calls(line, first - dt.timedelta(seconds=1))  # before the window
+    settings.ROOT_URLCONF = "bench.urls"
+    clear_url_caches()
+    try:
+        bounds = {"start": first.isoformat(), "end": (first + dt.timedelta(days=30)).isoformat()}
+        response = client.get(f"/bench/minimal/calls/{line.pk}/?{urlencode(bounds)}")
+    finally:
+        clear_url_caches()
+    assert response.status_code == 200
+    ids = [row["id"] for row in response.json()["results"]]
+    flt = CallFilter(date_from=dt.date(2024, 11, 21), date_to=dt.date(2024, 12, 20))
+    page = calls_page(access=line_access_for(user=user, number=line.number), flt=flt)
+    assert ids == [row.id for row in page.rows] and len(ids) == 50
+
+
+def test_healthz_baseline_option():
+    assert run.parse_args(["--healthz-baseline"]).healthz_baseline is True
+    assert run.parse_args([]).healthz_baseline is False
