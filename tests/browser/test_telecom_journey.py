@@ -256,8 +256,9 @@ def test_claim_activation_and_line_service(page, portal, artifacts):
     # The line's own services are a click away (the switch the line can take: unblocked, so
     # the second zero offers the block).
     services = card.get_by_role("navigation", name="درخواست خدمات این خط")
+    ali_subscription = PhoneLine.objects.get(number=ALI_LINE).subscription_id
     expect(services.get_by_role("link", name=SMS_SERVICE_TITLE)).to_have_attribute(
-        "href", "/requests/new/tel-sms-service/"
+        "href", f"/requests/new/tel-sms-service/?subscription={ali_subscription}"
     )
     expect(services.get_by_role("link", name="بستن صفر دوم", exact=False)).to_have_count(1)
     calls_link = card.get_by_role("link", name="جست‌وجوی ریزمکالمات")
