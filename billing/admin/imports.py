@@ -14,12 +14,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 
 from billing.admin.bills import BoundedCountPaginator, rials
-from billing.admin.tariffs import is_system_administrator
 from billing.models import BillImport
 from billing.services.imports import (
     BILL_COLUMNS,
@@ -32,9 +31,9 @@ from billing.services.imports import (
 from portal.digits import to_persian_digits
 from portal.errors import PortalError
 from portal.jalali import jalali_display
+from subscribers.admin.scoping import ImportRegistryAdminMixin
 
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024
-UPLOAD_PERMISSION = "billing.add_billimport"
 
 
 def _columns(required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[tuple]:
@@ -83,18 +82,12 @@ def _importer(kind: str):
     return bills_import if kind == BillImport.Kind.BILLS else payments_import
 
 
-def can_upload(request: HttpRequest) -> bool:
-    user = request.user
-    if not (user.is_authenticated and user.is_staff):
-        return False
-    return is_system_administrator(request) or user.has_perm(UPLOAD_PERMISSION)
-
-
 @admin.register(BillImport)
-class BillImportAdmin(admin.ModelAdmin):
+class BillImportAdmin(ImportRegistryAdminMixin, admin.ModelAdmin):
     """History of imported files. Office staff see the files imported by their office's
     staff; system administrators see every file (including the command line's)."""
 
+    upload_url_name = "billing_billimport_upload"
     list_display = [
         "created_at_display",
         "kind",
@@ -125,43 +118,8 @@ class BillImportAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    def get_queryset(self, request: HttpRequest):
-        queryset = super().get_queryset(request)
-        if is_system_administrator(request):
-            return queryset
-        office = request.user.office_id
-        if office is None:
-            return queryset.none()
-        return queryset.filter(imported_by__office_id=office)
-
-    def get_urls(self):
-        custom = [
-            path(
-                "upload/",
-                self.admin_site.admin_view(self.upload_view),
-                name="billing_billimport_upload",
-            )
-        ]
-        return custom + super().get_urls()
-
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        raise Http404  # another office's file is the same as no file
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # files come in through the upload page, never a blank form
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        extra_context = {**(extra_context or {}), "can_upload": can_upload(request)}
-        return super().changelist_view(request, extra_context)
-
     def upload_view(self, request: HttpRequest) -> HttpResponse:
-        if not can_upload(request):
+        if not self.can_upload(request):
             raise PermissionDenied
         form = BillUploadForm(request.POST or None, request.FILES or None)
         result = None

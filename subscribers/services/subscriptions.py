@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TextIO
@@ -294,6 +295,32 @@ def _parse_row(row: dict[str, str], lookups: _Lookups) -> tuple[list[_RowError],
     return [], values
 
 
+def import_csv_open(
+    file: TextIO | bytes,
+    result: ImportResult,
+    *,
+    columns: Sequence[str],
+    optional: Collection[str],
+    labels: Mapping[str, str],
+) -> csv.DictReader | None:
+    """A ``DictReader`` over an import file with its header lower-cased, or None with the
+    header's problem (empty file, missing columns named with their Persian labels) added to
+    ``result`` at line 1. Shared by the subscription and phone-line imports."""
+    text = _decode(file)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+    if not header:
+        result.errors.append(ImportIssue(1, "پرونده خالی است یا سطر عنوان ندارد."))
+        return None
+    reader.fieldnames = header
+    missing = [c for c in columns if c not in header and c not in optional]
+    if missing:
+        names = "، ".join(f"{c} ({labels[c]})" for c in missing)
+        result.errors.append(ImportIssue(1, f"ستون‌های لازم در سطر عنوان نیستند: {names}"))
+        return None
+    return reader
+
+
 def subscriptions_import(*, file: TextIO | bytes, actor: User | None) -> ImportResult:
     """Create or update subscriptions from a company's CSV export, all or nothing.
 
@@ -307,18 +334,11 @@ def subscriptions_import(*, file: TextIO | bytes, actor: User | None) -> ImportR
     area. Staff scoped to one office may import only that office's rows. A successful import
     is audited as ``subscriptions.import`` (actor may be ``None`` for the command line).
     """
-    text = _decode(file)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
     result = ImportResult()
-    header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
-    if not header:
-        result.errors.append(ImportIssue(1, "پرونده خالی است یا سطر عنوان ندارد."))
-        return result
-    reader.fieldnames = header
-    missing = [c for c in IMPORT_COLUMNS if c not in header and c not in OPTIONAL_COLUMNS]
-    if missing:
-        names = "، ".join(f"{c} ({COLUMN_LABELS[c]})" for c in missing)
-        result.errors.append(ImportIssue(1, f"ستون‌های لازم در سطر عنوان نیستند: {names}"))
+    reader = import_csv_open(
+        file, result, columns=IMPORT_COLUMNS, optional=OPTIONAL_COLUMNS, labels=COLUMN_LABELS
+    )
+    if reader is None:
         return result
 
     lookups = _Lookups(actor)

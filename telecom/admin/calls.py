@@ -22,26 +22,19 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.functional import cached_property
 
 from billing.admin.tariffs import is_system_administrator
 from portal.digits import to_persian_digits
 from portal.errors import PortalError
 from portal.jalali import jalali_display
+from subscribers.admin.scoping import ImportRegistryAdminMixin
 from telecom.models import CallRecord, CdrImport, PhoneLine
 from telecom.selectors.lines import normalize_number
 from telecom.services.cdr_import import COLUMN_LABELS, COLUMNS, cdr_import
 
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
-UPLOAD_PERMISSION = "telecom.add_cdrimport"
-
-
-def can_upload(request: HttpRequest) -> bool:
-    user = request.user
-    if not (user.is_authenticated and user.is_staff):
-        return False
-    return is_system_administrator(request) or user.has_perm(UPLOAD_PERMISSION)
 
 
 class CdrUploadForm(forms.Form):
@@ -70,10 +63,11 @@ class CdrUploadForm(forms.Form):
 
 
 @admin.register(CdrImport)
-class CdrImportAdmin(admin.ModelAdmin):
+class CdrImportAdmin(ImportRegistryAdminMixin, admin.ModelAdmin):
     """History of imported call-record files. Office staff see the files imported by their
     office's staff; system administrators see every file (the command line's included)."""
 
+    upload_url_name = "telecom_cdrimport_upload"
     list_display = [
         "created_at_display",
         "file_name",
@@ -100,43 +94,8 @@ class CdrImportAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    def get_queryset(self, request: HttpRequest):
-        queryset = super().get_queryset(request)
-        if is_system_administrator(request):
-            return queryset
-        office = request.user.office_id
-        if office is None:
-            return queryset.none()
-        return queryset.filter(imported_by__office_id=office)
-
-    def get_urls(self):
-        custom = [
-            path(
-                "upload/",
-                self.admin_site.admin_view(self.upload_view),
-                name="telecom_cdrimport_upload",
-            )
-        ]
-        return custom + super().get_urls()
-
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        raise Http404  # another office's file is the same as no file
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # files come in through the upload page, never a blank form
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        extra_context = {**(extra_context or {}), "can_upload": can_upload(request)}
-        return super().changelist_view(request, extra_context)
-
     def upload_view(self, request: HttpRequest) -> HttpResponse:
-        if not can_upload(request):
+        if not self.can_upload(request):
             raise PermissionDenied
         form = CdrUploadForm(request.POST or None, request.FILES or None)
         result = None

@@ -12,8 +12,6 @@ A claim grants nothing. It waits for the in-person check at a telephone center
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date, timedelta
 from typing import Any, TextIO
@@ -32,12 +30,12 @@ from subscribers.services.subscriptions import (
     BULK_BATCH,
     ImportIssue,
     ImportResult,
-    _decode,
     _holder_id,
     _identifier,
     _Lookups,
     _RowError,
     _text,
+    import_csv_open,
 )
 from telecom.models import LineClaim, PhoneLine
 from telecom.selectors.lines import normalize_number
@@ -207,18 +205,15 @@ def lines_import(*, file: TextIO | bytes, actor: User | None) -> ImportResult:
     (header = 1) and column; if there is any, nothing is written. Staff scoped to one office
     may import only that center's lines. Audited as ``telecom.lines_import``.
     """
-    text = _decode(file)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
     result = ImportResult()
-    header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
-    if not header:
-        result.errors.append(ImportIssue(1, "پرونده خالی است یا سطر عنوان ندارد."))
-        return result
-    reader.fieldnames = header
-    missing = [c for c in LINE_COLUMNS if c not in header and c not in LINE_OPTIONAL_COLUMNS]
-    if missing:
-        names = "، ".join(f"{c} ({LINE_COLUMN_LABELS[c]})" for c in missing)
-        result.errors.append(ImportIssue(1, f"ستون‌های لازم در سطر عنوان نیستند: {names}"))
+    reader = import_csv_open(
+        file,
+        result,
+        columns=LINE_COLUMNS,
+        optional=LINE_OPTIONAL_COLUMNS,
+        labels=LINE_COLUMN_LABELS,
+    )
+    if reader is None:
         return result
 
     lookups = _LineLookups(actor)
