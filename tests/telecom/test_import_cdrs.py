@@ -273,7 +273,7 @@ def test_a_leap_second_is_refused_like_any_bad_time(line):
 def test_stream_looks_lines_up_chunk_by_chunk(monkeypatch):
     """Line ids are looked up for the numbers each chunk brings (the COPY resumes after each
     lookup); an unknown number in a later chunk still fails the file with its line."""
-    monkeypatch.setattr("telecom.services.cdr_import.STREAM_CHUNK", 256)
+    monkeypatch.setattr("telecom.services.cdr_import.stream.STREAM_CHUNK", 256)
     first, second = PhoneLineFactory(number="04133334444"), PhoneLineFactory(number="04133335555")
     rows = [f"04133334444,2025-11-03T10:{m:02d}:00,09121234567,mobile,{m},1" for m in range(30)]
     rows += [f"04133335555,2025-11-03T11:{m:02d}:00,09121234567,local,{m},1" for m in range(30)]
