@@ -332,3 +332,36 @@ def test_command_prints_summary_and_fails_on_a_bad_file(line, tmp_path):
     assert "سطر ۲" in err.getvalue() and "call_type" in err.getvalue()
     with pytest.raises(CommandError, match="خوانده نشد"):
         call_command("import_cdrs", str(tmp_path / "missing.csv"))
+
+
+STREAM_ROW_CASES = [
+    ("04133334444,2025-11-03 14:05:00,09121234567,mobile,86400,1", True),
+    ("04133334444,2025-11-03T23:59:59.5+03:30,09121234567,mobile,0,0", True),
+    ("04133334444,2025-11-03 14:05:00,09121234567,mobile,86401,1", False),
+    ("04133334444,2025-11-03 14:05:00,09121234567,mobile,99999,1", False),
+    ("04133334444,2025-11-03 24:00:00,09121234567,mobile,1,1", False),
+    ("04133334444,2025-11-03 14:60:00,09121234567,mobile,1,1", False),
+    ("04133334444,2025-11-03 14:05:60,09121234567,mobile,1,1", False),
+    ("04133334444,2025-11-03 14:05:00+03:60,09121234567,mobile,1,1", False),
+    ("04133334444,2025-11-03 14:05:00,09121234567,mobile,-1,1", False),
+]
+
+
+@pytest.mark.parametrize(("row", "accepted"), STREAM_ROW_CASES)
+def test_the_stream_chunk_check_holds_the_cell_ranges(row, accepted):
+    """The stream path has no per-row CHECK: its chunk check keeps hours 00–23, minutes and
+    seconds 00–59 and durations up to MAX_DURATION_S; anything else goes to the exact rules."""
+    from telecom.services.cdr_import.common import MAX_DURATION_S
+    from telecom.services.cdr_import.stream import _STREAM_CHUNK_RE
+
+    assert MAX_DURATION_S == 86_400  # the chunk check spells this bound out
+    assert bool(_STREAM_CHUNK_RE.fullmatch(f"{row}\n".encode())) is accepted
+
+
+@pytest.mark.postgres
+def test_a_full_day_call_streams_and_one_second_more_is_named(line):
+    ok = cdr_import(file=csv_bytes("04133334444,2025-11-03T14:05:00,09121234567,mobile,86400,1"))
+    assert ok.ok and ok.path == "stream" and records_of(line)[0].duration_s == 86_400
+    bad = cdr_import(file=csv_bytes("04133334444,2025-11-04T14:05:00,09121234567,mobile,86401,1"))
+    assert [(issue.line, issue.column) for issue in bad.errors] == [(2, "duration_s")]
+    assert len(records_of(line)) == 1
