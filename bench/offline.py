@@ -58,6 +58,11 @@ OFFLINE: list[OfflineBench] = [
         "bench.telecom_imports:run",
     ),
     OfflineBench(
+        "cdr-deep-page",
+        "call-record search page 10,000 no slower than 2× page 1 (keyset cursor)",
+        "bench.telecom_pages:run",
+    ),
+    OfflineBench(
         "bill-notices",
         "queuing 1 M bill SMS ≤2 minutes with the provider stubbed, batches of ≤200",
         "bench.billing_notices:run",
