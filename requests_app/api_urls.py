@@ -16,6 +16,11 @@ urlpatterns = [
     ),
     path("faq/", api.FaqListAPI.as_view(), name="faq-list"),
     path("request-types/", requests_api.RequestTypeListAPI.as_view(), name="request-type-list"),
+    path(
+        "request-types/<slug:code>/subscriptions/",
+        requests_api.RequestTypeSubscriptionsAPI.as_view(),
+        name="request-type-subscriptions",
+    ),
     path("requests/", requests_api.RequestListCreateAPI.as_view(), name="request-list"),
     # Before requests/<number>/: "track" must never be read as a request number.
     path("requests/track/", requests_api.RequestTrackAPI.as_view(), name="request-track"),

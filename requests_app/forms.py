@@ -17,9 +17,9 @@ from portal.digits import to_persian_digits
 from portal.errors import PortalError
 from portal.forms import PostalCodeField
 from requests_app.models import RequestType
+from requests_app.selectors.requests import request_subscriptions_for
 from requests_app.services.fields import fields_clean
 from subscribers.models import City, Subscription, User
-from subscribers.selectors.subscriptions import subscriptions_for_user
 
 DESCRIPTION_MAX = 2000
 
@@ -78,23 +78,25 @@ class RequestFileForm(StyledForm):
         super().__init__(*args, **kwargs)
         kind = request_type.company_kind
         if request_type.needs_subscription:
-            # Only the user's own links: a representative's view of an organisation's
-            # subscriptions does not let them file for it.
-            own = (
-                subscriptions_for_user(user=user)
-                .filter(company__kind=kind, link_id__isnull=False)
-                .order_by("subscription_number")
-            )
+            own = request_subscriptions_for(user=user, request_type=request_type)
             # A telecom subscription is a phone line (its subscription number is the number).
             noun = "خط تلفن" if kind == RequestType.CompanyKind.TELECOM else "اشتراک"
+            help_text, invalid = "", f"{noun} انتخاب‌شده در حساب شما نیست."
+            if request_type.behaviour == RequestType.Behaviour.LINE_SERVICE:
+                help_text = (
+                    "فقط خطوطی فهرست شده‌اند که خدمات الکترونیک آن‌ها برای شما در مرکز تلفن "
+                    "فعال شده است."
+                )
+                invalid = (
+                    "خط انتخاب‌شده در حساب شما نیست یا خدمات الکترونیک آن هنوز برای شما فعال "
+                    "نشده است؛ برای فعال‌سازی با مدارک شناسایی به یکی از مراکز تلفن مراجعه کنید."
+                )
             self.fields["subscription"] = SubscriptionChoiceField(
                 label=noun,
                 queryset=own,
+                help_text=help_text,
                 empty_label=f"— {noun} را انتخاب کنید —",
-                error_messages={
-                    "required": f"«{noun}» را انتخاب کنید.",
-                    "invalid_choice": f"{noun} انتخاب‌شده در حساب شما نیست.",
-                },
+                error_messages={"required": f"«{noun}» را انتخاب کنید.", "invalid_choice": invalid},
             )
         else:
             self.fields["city"] = forms.ModelChoiceField(

@@ -59,7 +59,7 @@ from portal.jalali import parse_jalali_date
 from subscribers.models import Subscription, User
 from subscribers.permissions import sees_all_offices
 from subscribers.services.audit import audit_record
-from subscribers.services.subscriptions import ImportIssue, ImportResult
+from subscribers.services.csv_import import ImportIssue, ImportResult
 
 logger = logging.getLogger(__name__)
 

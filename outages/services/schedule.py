@@ -35,7 +35,7 @@ from subscribers.models import User, UtilityCompany
 from subscribers.permissions import sees_all_offices
 from subscribers.selectors.subscriptions import active_links
 from subscribers.services.audit import audit_record
-from subscribers.services.subscriptions import ImportIssue, ImportResult
+from subscribers.services.csv_import import ImportIssue, ImportResult
 
 Status = ScheduledOutage.Status
 

@@ -52,7 +52,9 @@ from requests_app.models import (
 )
 from requests_app.selectors.requests import (
     request_get_for_user,
+    request_subscriptions_for,
     request_track,
+    request_type_get_active,
     request_types_active,
     requests_for_user,
 )
@@ -183,6 +185,31 @@ class RequestTypeListAPI(generics.ListAPIView):
         if kind is not None and kind not in RequestType.CompanyKind.values:
             raise serializers.ValidationError({"company_kind": ["نوع شرکت معتبر نیست."]})
         return request_types_active(company_kind=kind)
+
+
+class SubscriptionChoiceSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="همان مقدار `subscription` در ثبت درخواست")
+    subscription_number = serializers.CharField(help_text="برای خط تلفن: شماره ۱۱ رقمی خط")
+    company = serializers.CharField(source="company.name")
+    address = serializers.CharField()
+
+
+@extend_schema(
+    tags=["requests"],
+    summary="اشتراک‌ها یا خطوطی که این خدمت را می‌توان برایشان ثبت کرد",
+    description=(
+        "اشتراک‌های متصل به حساب خود کاربر از نوع شرکت این خدمت؛ برای خدمات خط تلفن ثابت "
+        "فقط خطوطی که خدمات الکترونیک آن‌ها برای کاربر در مرکز تلفن فعال شده است."
+    ),
+    responses={200: SubscriptionChoiceSerializer(many=True)},
+)
+class RequestTypeSubscriptionsAPI(generics.ListAPIView):
+    serializer_class = SubscriptionChoiceSerializer
+    pagination_class = None  # a person's own subscriptions: a handful, one query
+
+    def get_queryset(self) -> QuerySet:
+        request_type = request_type_get_active(code=self.kwargs["code"])
+        return request_subscriptions_for(user=self.request.user, request_type=request_type)
 
 
 # --- My requests ----------------------------------------------------------------------------

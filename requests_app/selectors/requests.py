@@ -30,8 +30,9 @@ from requests_app.models import (
     VisitAppointment,
 )
 from requests_app.services.workflow import REQUEST_NUMBER_LENGTH, staff_role
-from subscribers.models import OfficePhone, User
+from subscribers.models import OfficePhone, Subscription, User
 from subscribers.permissions import sees_all_offices
+from subscribers.selectors.subscriptions import subscriptions_for_user
 
 
 def request_types_active(*, company_kind: str | None = None) -> QuerySet[RequestType]:
@@ -48,6 +49,24 @@ def request_type_get_active(*, code: str) -> RequestType:
     if request_type is None:
         raise NotFound("این خدمت یافت نشد.")
     return request_type
+
+
+def request_subscriptions_for(*, user: User, request_type: RequestType) -> QuerySet[Subscription]:
+    """The subscriptions ``user`` may choose when filing ``request_type``: their own links (a
+    representative's view of an organisation's subscriptions does not let them file) of the
+    type's company kind. A line service also needs the line's e-services activated for the
+    user at a telephone center (seed 002), so other lines are not offered; the filing check
+    (``line_service_check``) stays the guard. Company, office and city are joined."""
+    own = (
+        subscriptions_for_user(user=user)
+        .filter(company__kind=request_type.company_kind, link_id__isnull=False)
+        .order_by("subscription_number", "pk")
+    )
+    if request_type.behaviour == RequestType.Behaviour.LINE_SERVICE:
+        from telecom.selectors.lines import activated_links  # the engine stays generic
+
+        own = own.filter(pk__in=activated_links(user=user).values("subscription_id"))
+    return own
 
 
 def _list_related(queryset: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:

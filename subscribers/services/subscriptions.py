@@ -7,10 +7,7 @@ the one-active-link-per-user rule, so the four proofs cannot drift apart.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, TextIO
 from uuid import UUID
@@ -25,9 +22,7 @@ from portal.errors import NotFound, PortalError
 from portal.identifiers import (
     InvalidIdentifier,
     clean_bill_id,
-    clean_legal_national_id,
     clean_mobile,
-    clean_national_code,
     clean_postal_code,
     mask_mobile,
 )
@@ -44,6 +39,17 @@ from subscribers.models import (
 from subscribers.permissions import sees_all_offices
 from subscribers.selectors.subscriptions import active_links
 from subscribers.services.audit import audit_record
+from subscribers.services.csv_import import (
+    BULK_BATCH,
+    ImportIssue,
+    ImportResult,
+    ReferenceLookups,
+    RowError,
+    cell_holder_id,
+    cell_identifier,
+    cell_text,
+    import_csv_open,
+)
 from subscribers.services.otp import otp_consume, otp_issue, otp_verify
 
 Role = SubscriptionLink.Role
@@ -105,136 +111,22 @@ _MAX_LENGTHS = {
     "meter_serial": 40,
     "feeder_code": 40,
 }
-BULK_BATCH = 500
-
-
-@dataclass(frozen=True)
-class ImportIssue:
-    """One problem in the file; ``line`` counts the header as line 1."""
-
-    line: int
-    message: str
-    column: str = ""
-
-    def __str__(self) -> str:
-        return f"سطر {to_persian_digits(self.line)}: {self.message}"
-
-
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[ImportIssue] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def summary(self) -> str:
-        return (
-            f"جدید: {to_persian_digits(self.created)}، "
-            f"به‌روزشده: {to_persian_digits(self.updated)}، "
-            f"بدون تغییر: {to_persian_digits(self.unchanged)}"
-        )
-
-
-def _decode(file: TextIO | bytes) -> str:
-    raw = bytes(file) if isinstance(file, (bytes, bytearray)) else file.read()
-    if isinstance(raw, bytes):
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise PortalError(
-                "import_encoding", "پرونده باید با کدگذاری UTF-8 ذخیره شده باشد."
-            ) from None
-    else:
-        text = raw
-    return text.removeprefix("\ufeff")
-
-
-class _RowError(Exception):
-    def __init__(self, column: str, message: str) -> None:
-        self.column = column
-        self.message = f"{COLUMN_LABELS[column]}: {message}"
 
 
 def _text(row: dict[str, str], column: str, *, required: bool = True) -> str:
-    value = normalize_digits((row.get(column) or "").strip())
-    if required and not value:
-        raise _RowError(column, "خالی است")
-    limit = _MAX_LENGTHS.get(column)
-    if limit and len(value) > limit:
-        raise _RowError(column, f"حداکثر {to_persian_digits(limit)} نویسه مجاز است")
-    return value
+    return cell_text(row, column, required=required, max_length=_MAX_LENGTHS.get(column))
 
 
-def _identifier(row: dict[str, str], column: str, clean) -> str:
-    try:
-        return clean(_text(row, column))
-    except InvalidIdentifier as exc:
-        raise _RowError(column, exc.message) from None
-
-
-def _holder_id(row: dict[str, str]) -> str:
-    value = _text(row, "holder_id", required=False)
-    if not value:
-        return ""
-    try:
-        if len(value) == 11:
-            return clean_legal_national_id(value)
-        if len(value) in (8, 9, 10):
-            return clean_national_code(value)
-    except InvalidIdentifier as exc:
-        raise _RowError("holder_id", exc.message) from None
-    raise _RowError("holder_id", "باید کد ملی ۱۰ رقمی یا شناسه ملی ۱۱ رقمی باشد")
-
-
-class _Lookups:
-    """Reference data for a whole file, loaded in a fixed number of queries."""
-
-    def __init__(self, actor: User | None) -> None:
-        self.companies: dict[str, list[UtilityCompany]] = {}
-        for company in UtilityCompany.objects.all():
-            self.companies.setdefault(company.code, []).append(company)
-        self.offices = {
-            (office.company_id, office.code): office for office in DistrictOffice.objects.all()
-        }
-        self.cities: dict[tuple[int, str], Any] = {}
-        through = UtilityCompany.cities.through.objects.select_related("city")
-        for row in through:
-            self.cities[(row.utilitycompany_id, row.city.name.strip())] = row.city
-        # Staff scoped to one office may only import that office's rows.
-        self.only_office_id: int | None = None
-        if actor is not None and not sees_all_offices(actor):
-            self.only_office_id = actor.office_id or -1
-
-    def company(self, row: dict[str, str]) -> UtilityCompany:
-        code = _text(row, "company_code")
-        if code.isdigit():
-            code = code.zfill(3)
-        candidates = self.companies.get(code, [])
-        if not candidates:
-            raise _RowError("company_code", f"شرکتی با کد {to_persian_digits(code)} ثبت نشده است")
-        if len(candidates) == 1:
-            return candidates[0]
-        # One code can belong to, say, the electricity and the gas company; the bill ID's
-        # service digit tells them apart.
-        bill = normalize_digits((row.get("bill_id") or "").strip())
-        for company in candidates:
-            if len(bill) >= 2 and bill[-2] == str(company.service_digit):
-                return company
-        return candidates[0]
-
-
-def _parse_row(row: dict[str, str], lookups: _Lookups) -> tuple[list[_RowError], dict | None]:
-    errors: list[_RowError] = []
+def _parse_row(
+    row: dict[str, str], lookups: ReferenceLookups
+) -> tuple[list[RowError], dict | None]:
+    errors: list[RowError] = []
     values: dict[str, Any] = {}
 
     def attempt(name: str, func) -> None:
         try:
             values[name] = func()
-        except _RowError as exc:
+        except RowError as exc:
             errors.append(exc)
 
     attempt("company", lambda: lookups.company(row))
@@ -243,7 +135,7 @@ def _parse_row(row: dict[str, str], lookups: _Lookups) -> tuple[list[_RowError],
     if company is not None:
         attempt(
             "bill_id",
-            lambda: _identifier(
+            lambda: cell_identifier(
                 row,
                 "bill_id",
                 lambda v: clean_bill_id(
@@ -256,32 +148,32 @@ def _parse_row(row: dict[str, str], lookups: _Lookups) -> tuple[list[_RowError],
             code = _text(row, "office_code")
             found = lookups.offices.get((company.pk, code))
             if found is None:
-                raise _RowError(
+                raise RowError(
                     "office_code",
                     f"امور با کد {to_persian_digits(code)} در این شرکت ثبت نشده است",
                 )
             if lookups.only_office_id is not None and found.pk != lookups.only_office_id:
-                raise _RowError("office_code", "این امور در حوزه دسترسی شما نیست")
+                raise RowError("office_code", "این امور در حوزه دسترسی شما نیست")
             return found
 
         def city():
             name = _text(row, "city")
             found = lookups.cities.get((company.pk, name))
             if found is None:
-                raise _RowError("city", f"شهر «{name}» در محدوده خدمات این شرکت ثبت نشده است")
+                raise RowError("city", f"شهر «{name}» در محدوده خدمات این شرکت ثبت نشده است")
             return found
 
         attempt("office", office)
         attempt("city", city)
     attempt("address", lambda: _text(row, "address"))
-    attempt("postal_code", lambda: _identifier(row, "postal_code", clean_postal_code))
-    attempt("mobile", lambda: _identifier(row, "mobile", clean_mobile))
+    attempt("postal_code", lambda: cell_identifier(row, "postal_code", clean_postal_code))
+    attempt("mobile", lambda: cell_identifier(row, "mobile", clean_mobile))
     attempt("tariff", lambda: _text(row, "tariff"))
 
     def branches() -> int:
         text = _text(row, "branches")
         if not text.isdigit() or not 0 < int(text) <= 32767:
-            raise _RowError("branches", "باید عدد صحیح مثبت باشد")
+            raise RowError("branches", "باید عدد صحیح مثبت باشد")
         return int(text)
 
     attempt("branches", branches)
@@ -289,36 +181,10 @@ def _parse_row(row: dict[str, str], lookups: _Lookups) -> tuple[list[_RowError],
     meter_required = company is None or company.kind != UtilityCompany.Kind.TELECOM
     attempt("meter_serial", lambda: _text(row, "meter_serial", required=meter_required))
     attempt("feeder_code", lambda: _text(row, "feeder_code", required=False))
-    attempt("holder_id", lambda: _holder_id(row))
+    attempt("holder_id", lambda: cell_holder_id(row))
     if errors:
         return errors, None
     return [], values
-
-
-def import_csv_open(
-    file: TextIO | bytes,
-    result: ImportResult,
-    *,
-    columns: Sequence[str],
-    optional: Collection[str],
-    labels: Mapping[str, str],
-) -> csv.DictReader | None:
-    """A ``DictReader`` over an import file with its header lower-cased, or None with the
-    header's problem (empty file, missing columns named with their Persian labels) added to
-    ``result`` at line 1. Shared by the subscription and phone-line imports."""
-    text = _decode(file)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
-    if not header:
-        result.errors.append(ImportIssue(1, "پرونده خالی است یا سطر عنوان ندارد."))
-        return None
-    reader.fieldnames = header
-    missing = [c for c in columns if c not in header and c not in optional]
-    if missing:
-        names = "، ".join(f"{c} ({labels[c]})" for c in missing)
-        result.errors.append(ImportIssue(1, f"ستون‌های لازم در سطر عنوان نیستند: {names}"))
-        return None
-    return reader
 
 
 def subscriptions_import(*, file: TextIO | bytes, actor: User | None) -> ImportResult:
@@ -341,7 +207,7 @@ def subscriptions_import(*, file: TextIO | bytes, actor: User | None) -> ImportR
     if reader is None:
         return result
 
-    lookups = _Lookups(actor)
+    lookups = ReferenceLookups(actor)
     parsed: list[tuple[int, dict[str, Any]]] = []
     seen_keys: dict[tuple[int, str], int] = {}
     seen_bills: dict[str, int] = {}
@@ -350,8 +216,7 @@ def subscriptions_import(*, file: TextIO | bytes, actor: User | None) -> ImportR
         if not any((v or "").strip() for k, v in row.items() if k is not None):
             continue
         errors, values = _parse_row(row, lookups)
-        for error in errors:
-            result.errors.append(ImportIssue(line, error.message, error.column))
+        result.errors.extend(error.issue(line, COLUMN_LABELS) for error in errors)
         if values is None:
             continue
         key = (values["company"].pk, values["subscription_number"])

@@ -17,9 +17,10 @@ Toggles that need no field work have ``completes_at_once`` (the engine completes
 system right after filing, or after the fee is paid for the charged second-zero block); the
 others wait in the telephone center's queue (the line's subscription office) for staff.
 
-Which rule applies is keyed by the request type's fixed ``code`` (``tel-…``), seeded by
-``telecom.demo.services``; an administrator may change titles, fees and SLAs in admin, not
-what a code does. A ``LINE_SERVICE`` type with an unknown code is refused at filing.
+Which rule applies is keyed by the request type's fixed ``code`` (``tel-…``), created on every
+install by migration ``requests_app.0006_line_service_catalog``; an administrator may change
+titles, fees and SLAs in admin, not what a code does. A ``LINE_SERVICE`` type with an unknown
+code is refused at filing.
 
 The 2828 PIN is drawn here, sent in the SMS and kept only as a salted hash on the request
 (``fields["pin_hash"]``); it is never written to the request's fields, the event log or the

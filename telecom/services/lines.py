@@ -1,10 +1,11 @@
 """Write paths for phone lines: the lines CSV import (``import_lines`` and the admin upload),
 and the subscriber's claims («درج تلفن», seed 002).
 
-The import reuses the subscriptions import's reading, reference look-ups, identifier checks
-and result types (``subscribers.services.subscriptions``), so a line's subscription is
-validated exactly like any other subscription: the bill ID's check digit, company code and
-telecom service digit, the holder's national code or legal ID, the SMS mobile and postal code.
+The import reads its file with the CSV helpers the subscriptions import uses
+(``subscribers.services.csv_import``: reading, reference look-ups, identifier checks, result
+types), so a line's subscription is validated exactly like any other subscription: the bill
+ID's check digit, company code and telecom service digit, the holder's national code or legal
+ID, the SMS mobile and postal code. Errors carry this file's own column labels.
 
 A claim grants nothing. It waits for the in-person check at a telephone center
 (``telecom.services.activation``), which turns it into a link and a line activation.
@@ -25,18 +26,18 @@ from portal.identifiers import clean_bill_id, clean_mobile, clean_postal_code
 from subscribers.models import DistrictOffice, Subscription, SubscriptionLink, User
 from subscribers.selectors.subscriptions import active_links
 from subscribers.services.audit import audit_record
-from subscribers.services.ratelimit import rate_limit_hit
-from subscribers.services.subscriptions import (
+from subscribers.services.csv_import import (
     BULK_BATCH,
     ImportIssue,
     ImportResult,
-    _holder_id,
-    _identifier,
-    _Lookups,
-    _RowError,
-    _text,
+    ReferenceLookups,
+    RowError,
+    cell_holder_id,
+    cell_identifier,
+    cell_text,
     import_csv_open,
 )
+from subscribers.services.ratelimit import rate_limit_hit
 from telecom.models import LineClaim, PhoneLine
 from telecom.selectors.lines import normalize_number
 
@@ -74,26 +75,6 @@ _SUBSCRIPTION_FIELDS = ("bill_id", "office_id", "city_id", "address", "postal_co
 _SUBSCRIPTION_HOLDER = "holder_id"
 
 
-class _LineError(_RowError):
-    """A row error on a column of the lines file (labels differ from the subscriptions')."""
-
-    def __init__(self, column: str, message: str) -> None:
-        self.column = column
-        self.message = f"{LINE_COLUMN_LABELS[column]}: {message}"
-
-
-def _line_text(row: dict[str, str], column: str, *, limit: int | None = None) -> str:
-    try:
-        value = _text(row, column, required=False)
-    except _RowError as exc:  # pragma: no cover - _text only raises for required/limits
-        raise _LineError(column, exc.message) from None
-    if not value:
-        raise _LineError(column, "خالی است")
-    if limit and len(value) > limit:
-        raise _LineError(column, f"حداکثر {to_persian_digits(limit)} نویسه مجاز است")
-    return value
-
-
 def phone_number_clean(value: str, *, field: str = "number") -> str:
     """The 11 digits of a fixed line (Persian digits, spaces and dashes accepted), or a
     ``PortalError`` naming ``field``."""
@@ -106,7 +87,7 @@ def phone_number_clean(value: str, *, field: str = "number") -> str:
     return digits
 
 
-class _LineLookups(_Lookups):
+class _LineLookups(ReferenceLookups):
     """The subscriptions import's look-ups plus each center's cities (one query)."""
 
     def __init__(self, actor: User | None) -> None:
@@ -119,28 +100,28 @@ class _LineLookups(_Lookups):
 
 def _parse_line_row(
     row: dict[str, str], lookups: _LineLookups
-) -> tuple[list[_RowError], dict | None]:
-    errors: list[_RowError] = []
+) -> tuple[list[RowError], dict | None]:
+    errors: list[RowError] = []
     values: dict[str, Any] = {}
 
     def attempt(name: str, func) -> None:
         try:
             values[name] = func()
-        except _RowError as exc:
+        except RowError as exc:
             errors.append(exc)
 
     def company():
         found = lookups.company(row)
         if found.kind != found.Kind.TELECOM:
-            raise _LineError("company_code", "این شرکت مخابرات نیست")
+            raise RowError("company_code", "این شرکت مخابرات نیست")
         return found
 
     def number() -> str:
-        text = _line_text(row, "phone_number")
+        text = cell_text(row, "phone_number")
         try:
             return phone_number_clean(text)
         except PortalError:
-            raise _LineError(
+            raise RowError(
                 "phone_number", "باید ۱۱ رقم با کد شهر باشد، مانند ۰۴۱۳۳۳۳۴۴۴۴"
             ) from None
 
@@ -150,7 +131,7 @@ def _parse_line_row(
     if found_company is not None:
         attempt(
             "bill_id",
-            lambda: _identifier(
+            lambda: cell_identifier(
                 row,
                 "bill_id",
                 lambda v: clean_bill_id(
@@ -160,30 +141,30 @@ def _parse_line_row(
         )
 
         def center() -> DistrictOffice:
-            code = _line_text(row, "center", limit=10)
+            code = cell_text(row, "center", max_length=10)
             found = lookups.offices.get((found_company.pk, code))
             if found is None:
-                raise _LineError(
+                raise RowError(
                     "center",
                     f"مرکز تلفن با کد {to_persian_digits(code)} در این شرکت ثبت نشده است",
                 )
             if lookups.only_office_id is not None and found.pk != lookups.only_office_id:
-                raise _LineError("center", "این مرکز در حوزه دسترسی شما نیست")
+                raise RowError("center", "این مرکز در حوزه دسترسی شما نیست")
             if not lookups.office_cities.get(found.pk):
-                raise _LineError("center", "برای این مرکز هیچ شهری ثبت نشده است")
+                raise RowError("center", "برای این مرکز هیچ شهری ثبت نشده است")
             return found
 
         attempt("office", center)
-    attempt("address", lambda: _line_text(row, "address", limit=300))
-    attempt("postal_code", lambda: _identifier(row, "postal_code", clean_postal_code))
+    attempt("address", lambda: cell_text(row, "address", max_length=300))
+    attempt("postal_code", lambda: cell_identifier(row, "postal_code", clean_postal_code))
 
     def mobile() -> str:
-        if not _text(row, "mobile", required=False):
+        if not cell_text(row, "mobile", required=False):
             return ""
-        return _identifier(row, "mobile", clean_mobile)
+        return cell_identifier(row, "mobile", clean_mobile)
 
     attempt("mobile", mobile)
-    attempt("holder_id", lambda: _holder_id(row))
+    attempt("holder_id", lambda: cell_holder_id(row))
     if errors:
         return errors, None
     office = values["office"]
@@ -225,8 +206,7 @@ def lines_import(*, file: TextIO | bytes, actor: User | None) -> ImportResult:
         if not any((v or "").strip() for k, v in row.items() if k is not None):
             continue
         errors, values = _parse_line_row(row, lookups)
-        for error in errors:
-            result.errors.append(ImportIssue(line, error.message, error.column))
+        result.errors.extend(error.issue(line, LINE_COLUMN_LABELS) for error in errors)
         if values is None:
             continue
         for key, seen, column in (

@@ -129,6 +129,20 @@ def test_errors_name_column_and_line_and_nothing_is_saved(center):
     assert PhoneLine.objects.count() == 0 and Subscription.objects.count() == 0
 
 
+def test_shared_cell_checks_use_this_files_labels(center):
+    """The mobile, postal code and holder are checked by the shared CSV helpers
+    (subscribers.services.csv_import) but named with the lines file's own labels."""
+    result = lines_import(
+        file=as_csv([row(center, 1, mobile="0812", postal_code="12", holder_id="123")]),
+        actor=None,
+    )
+    messages = {e.column: e.message for e in result.errors}
+    assert messages["mobile"].startswith("تلفن همراه پیامک: ")
+    assert messages["postal_code"].startswith("کد پستی: ")
+    assert messages["holder_id"].startswith("کد ملی / شناسه ملی دارنده: ")
+    assert PhoneLine.objects.count() == 0
+
+
 def test_wrong_service_digit_refused(center):
     electricity = identifiers.generate_bill_id(
         file_code=1234, company_code=center.company.code, service_type=2

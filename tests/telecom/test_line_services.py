@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import jdatetime
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.hashers import check_password
 from django.test import Client
 from django.urls import reverse
@@ -25,7 +27,7 @@ from requests_app.models import Channel, Payment, RequestEvent, RequestType, Ser
 from requests_app.selectors.requests import requests_for_staff
 from requests_app.services import workflow as wf
 from subscribers.models import SubscriptionLink
-from telecom.demo.services import LINE_SERVICES, seed_line_services
+from telecom.demo.services import CATALOG, seed_line_services
 from telecom.models import PhoneLine, SpecialService
 from telecom.services import line_services as ls
 from tests.billing.factories import BillFactory
@@ -43,7 +45,7 @@ CALLBACK = reverse("requests_app:payment-callback")
 
 @pytest.fixture
 def types() -> dict[str, RequestType]:
-    seed_line_services(SeedContext(rng=random.Random(1)))
+    """The catalog as migration 0006 installs it: no seed_demo."""
     return {t.code: t for t in RequestType.objects.filter(code__startswith="tel-")}
 
 
@@ -98,16 +100,54 @@ def jalali(day: dt.date) -> str:
 # --- the catalog ----------------------------------------------------------------------------
 
 
-def test_seed_creates_the_fifteen_services_idempotently(types):
+def test_a_migrated_database_has_the_sixteen_types_without_seed_demo(types):
     assert len(types) == 16  # second zero: charged block and free unblock are two types
     assert all(t.behaviour == RequestType.Behaviour.LINE_SERVICE for t in types.values())
     assert all(t.company_kind == RequestType.CompanyKind.TELECOM for t in types.values())
-    assert set(types) == set(ls.RULES)
+    assert all(t.is_active and t.needs_subscription for t in types.values())
+    assert set(types) == set(ls.RULES)  # every code the rules use, and no other
     for t in types.values():
         t.full_clean()  # schema valid, at-once types have no staff stage
+    at_once = {c for c, t in types.items() if t.completes_at_once}
+    assert at_once == {
+        ls.CDR, ls.SMART_CDR, ls.SPECIAL_SERVICES, ls.DIRECTORY_118, ls.SECOND_ZERO_BLOCK,
+        ls.SECOND_ZERO_UNBLOCK, ls.DISCONNECT, ls.PIN_2828, ls.SMS_SERVICE, ls.DUPLICATE_BILL,
+    }  # fmt: skip
+    assert types[ls.SECOND_ZERO_BLOCK].stages == ["payment"]
+    assert types[ls.NUMBER_CHANGE].stages == ["payment", "approval"]
+
+
+def test_the_install_step_never_overwrites_an_existing_type(types):
+    """A type an administrator edited stays as it is; only missing codes are created, so a
+    second run (or seed_demo on an installed database) changes nothing."""
+    RequestType.objects.filter(code=ls.ADSL).update(title="ADSL ویژه", fee_web=5_000, order=7)
+    RequestType.objects.filter(code=ls.SMART_CDR).delete()
+    assert CATALOG.create_line_services(django_apps) == 1
+    adsl = RequestType.objects.get(code=ls.ADSL)
+    assert (adsl.title, adsl.fee_web, adsl.order) == ("ADSL ویژه", 5_000, 7)
+    assert RequestType.objects.get(code=ls.SMART_CDR).completes_at_once
     ctx = SeedContext(rng=random.Random(1))
     seed_line_services(ctx)
-    assert ctx.stats["unchanged"] == len(LINE_SERVICES) and not ctx.stats["updated"]
+    assert ctx.stats["unchanged"] == 16 and not ctx.stats["created"] and not ctx.stats["updated"]
+
+
+def test_seed_demo_puts_back_the_types_a_flushed_database_lost():
+    RequestType.objects.filter(code__startswith="tel-").delete()
+    ctx = SeedContext(rng=random.Random(1))
+    seed_line_services(ctx)
+    assert ctx.stats["created"] == 16
+    assert set(
+        RequestType.objects.filter(code__startswith="tel-").values_list("code", flat=True)
+    ) == set(ls.RULES)
+
+
+def test_the_frozen_spec_needs_no_live_code():
+    """A migration must mean the same thing forever: it imports nothing from the project."""
+    source = Path(CATALOG.__file__).read_text(encoding="utf-8")
+    imports = {
+        line.split()[1] for line in source.splitlines() if line.startswith(("import ", "from "))
+    }
+    assert imports <= {"__future__", "django.db"}
 
 
 NEW_ADDRESS = "تبریز، خیابان امام، کوچه ۱۲، پلاک ۳"
@@ -132,6 +172,23 @@ def valid(code: str) -> dict:
     if "call_date" in fields:
         fields["call_date"] = jalali(timezone.localdate() - dt.timedelta(days=1))
     return fields
+
+
+@pytest.mark.parametrize("code", sorted(ls.RULES))
+def test_every_installed_type_can_be_filed_by_the_owner(types, line, owner, code):
+    """On the migrated catalog alone, each of the 16 types files through the engine."""
+    if code == ls.SECOND_ZERO_UNBLOCK:
+        PhoneLine.objects.filter(pk=line.pk).update(second_zero_blocked=True)
+    if code == ls.DUPLICATE_BILL:
+        BillFactory(subscription=line.subscription)
+    req = file(types, code, owner, line, **valid(code))
+    assert req.request_type.code == code
+    if "payment" in types[code].stages:
+        assert req.status == Status.AWAITING_PAYMENT
+    elif types[code].completes_at_once:
+        assert req.status == Status.COMPLETED
+    else:
+        assert req.status in (Status.SUBMITTED, Status.APPROVAL)  # in the center's queue
 
 
 # --- activation and owner-only --------------------------------------------------------------
@@ -510,14 +567,81 @@ def test_web_filing_of_an_at_once_toggle(types, line, owner, client):
     assert "انجام شده" in page
 
 
-def test_web_filing_names_an_unactivated_line(types, line, client):
+def test_web_form_offers_only_activated_lines(types, line, owner, client):
+    """A linked line without the in-person activation is not offered (the engine's
+    «activate at a telephone center» check stays the guard); electricity-style types still
+    offer every own subscription of their kind."""
+    idle = PhoneLineFactory()
+    SubscriptionLinkFactory(user=owner, subscription=idle.subscription, role="owner")
+    client.force_login(owner)
+    url = reverse("requests_app:request-create", args=[ls.SMS_SERVICE])
+    form = client.get(url).context["form"]
+    assert list(form.fields["subscription"].queryset) == [line.subscription]
+    page = client.get(url).content.decode()
+    assert "مرکز تلفن" in page  # the field's help says why others are missing
+    # Posting the idle line anyway is refused on the field, naming the telephone center.
+    response = client.post(url, {"subscription": idle.subscription_id, "action": "on"})
+    assert response.status_code == 400
+    assert "مراکز تلفن" in response.context["form"].errors["subscription"][0]
+    assert not ServiceRequest.objects.exists()
+
+
+def test_web_form_without_an_activated_line_says_where_to_activate(types, line, client):
     user = UserFactory()
     SubscriptionLinkFactory(user=user, subscription=line.subscription, role="owner")
     client.force_login(user)
     url = reverse("requests_app:request-create", args=[ls.SMS_SERVICE])
-    response = client.post(url, {"subscription": line.subscription_id, "action": "on"})
+    response = client.get(url)
+    assert list(response.context["form"].fields["subscription"].queryset) == []
+    page = response.content.decode()
+    assert reverse("telecom:lines") in page and "مراکز تلفن" in page
+
+
+def test_api_lists_only_activated_lines_for_a_line_service(types, line, owner, tenant):
+    idle = PhoneLineFactory()
+    SubscriptionLinkFactory(user=owner, subscription=idle.subscription, role="owner")
+    api = Client()
+    api.force_login(owner)
+    url = reverse("requests_api:request-type-subscriptions", args=[ls.SMS_SERVICE])
+    response = api.get(url)
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()] == [line.subscription_id]
+    assert response.json()[0]["subscription_number"] == line.subscription.subscription_number
+    # Someone without an activated line gets an empty list, not someone else's lines.
+    outsider = UserFactory()
+    SubscriptionLinkFactory(user=outsider, subscription=idle.subscription, role="tenant",
+                            lease_end=timezone.localdate() + dt.timedelta(days=200))  # fmt: skip
+    api.force_login(outsider)
+    assert api.get(url).json() == []
+    assert (
+        api.get(reverse("requests_api:request-type-subscriptions", args=["nope"])).status_code
+        == 404
+    )
+    # The filing endpoint keeps the server-side guard for a line that is not activated.
+    api.force_login(owner)
+    response = api.post(
+        "/api/v1/requests/",
+        {"type": ls.SMS_SERVICE, "subscription": idle.subscription_id, "fields": {"action": "on"}},
+        content_type="application/json",
+    )
     assert response.status_code == 400
-    assert "مراکز تلفن" in response.content.decode()
+    assert "مراکز تلفن" in response.json()["error"]["fields"]["subscription"][0]
+
+
+def test_api_choices_query_count_does_not_grow(types, owner, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = Client()
+    api.force_login(owner)
+    url = reverse("requests_api:request-type-subscriptions", args=[ls.SMS_SERVICE])
+    with CaptureQueriesContext(connection) as one:
+        assert len(api.get(url).json()) == 1
+    for _ in range(9):
+        activated_link(line=PhoneLineFactory(), user=owner)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert len(api.get(url).json()) == 10
+    assert len(one.captured_queries) <= 8
 
 
 def test_api_filing(types, line, owner, tenant):

@@ -24,7 +24,7 @@ from portal.digits import to_persian_digits
 from subscribers.models import User
 from subscribers.permissions import sees_all_offices
 from subscribers.services.audit import audit_record
-from subscribers.services.subscriptions import ImportIssue
+from subscribers.services.csv_import import ImportIssue
 from telecom.models import CdrImport
 
 ImportFile = str | os.PathLike | bytes | bytearray | BinaryIO
