@@ -3,15 +3,18 @@
 - ``GET /api/v1/bills/{uid}/pdf/`` — the bill as ``application/pdf`` (404 when not yours).
 - ``GET /api/v1/organizations/{pk}/bills/`` — ``pk`` is the approved ``OrganisationAccess``;
   the organisation's current bills with totals, filtered by ``company_kind``, ``status``
-  (paid|unpaid), ``city`` (id) and ``period`` (Jalali ``1403/05``). One organisation's
-  subscriptions are a bounded list, so the rows are returned whole, with the totals.
+  (paid|unpaid), ``city`` (id) and ``period`` (Jalali ``1403/05``). An organisation can hold
+  thousands of subscriptions: the rows come 50 a page (``page_size`` up to 200) with the
+  API's cursor pagination (``next``/``previous`` links keep the filters), ordered by bill ID;
+  ``totals`` cover every filtered row, not just the page.
 """
 
 from __future__ import annotations
 
+from django.db.models import F
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,7 +30,7 @@ from billing.selectors.organisations import (
 from billing.services.exports import is_payable
 from billing.views.organisations import parse_period
 from billing.views.pdf import pdf_response
-from portal.api import JalaliField
+from portal.api import JalaliField, PortalCursorPagination
 from portal.http import client_ip
 from subscribers.models import UtilityCompany
 
@@ -131,12 +134,27 @@ class OrganisationTotalsSerializer(serializers.Serializer):
     unpaid_amount = serializers.IntegerField()
 
 
+class OrganisationBillPagination(PortalCursorPagination):
+    # DRF's cursor holds only the first ordering key plus an offset among equal keys, capped
+    # at 1,000 rows: the page's order (company kind first) would stall past 1,000 bills of
+    # one kind. The subscription's bill ID is unique per row, so the cursor never needs one.
+    ordering = ("subscription_bill_id",)
+
+
 class OrganisationBillsView(APIView):
     @extend_schema(
         summary="صورتحساب‌های تجمیعی سازمان",
-        parameters=[OrganisationBillFilterSerializer],
+        parameters=[
+            OrganisationBillFilterSerializer,
+            OpenApiParameter("cursor", str, description="از پیوند next یا previous"),
+            OpenApiParameter(
+                "page_size", int, description="ردیف‌های هر صفحه: پیش‌فرض ۵۰، حداکثر ۲۰۰"
+            ),
+        ],
         responses={
-            200: OpenApiResponse(description="totals و results"),
+            200: OpenApiResponse(
+                description="organisation، totals (همه ردیف‌های فیلترشده)، next، previous و results"
+            ),
             404: OpenApiResponse(description="دسترسی تجمیعی تأییدشده‌ای برای شما نیست"),
         },
     )
@@ -144,13 +162,20 @@ class OrganisationBillsView(APIView):
         access = organisation_access_get_for_user(user=request.user, pk=pk)
         params = OrganisationBillFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        bills = list(organisation_bills(access=access, filters=params.filters()))
-        totals = organisation_totals(bills=bills)
+        filters = params.filters()
+        totals = organisation_totals(access=access, filters=filters)
+        bills = organisation_bills(access=access, filters=filters).annotate(
+            subscription_bill_id=F("subscription__bill_id")
+        )
+        paginator = OrganisationBillPagination()
+        page = paginator.paginate_queryset(bills, request, view=self)
         return Response(
             {
                 "organisation": access.organisation.display_name,
                 "totals": OrganisationTotalsSerializer(totals).data,
-                "results": OrganisationBillSerializer(bills, many=True).data,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "results": OrganisationBillSerializer(page, many=True).data,
             }
         )
 

@@ -9,15 +9,15 @@ representative whose access is pending, rejected or revoked — it is ``NotFound
 
 One row per subscription currently linked to the organisation: its latest issued bill, or
 with a period filter its bill of that period. The rows are one query whatever the number of
-subscriptions.
+subscriptions, and the totals over every filtered row one aggregate query: an organisation (a
+water company, a university) can hold thousands of subscriptions, and the page shows 50.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from billing.models import Bill
 from portal.errors import NotFound
@@ -100,15 +100,11 @@ def _latest_issued() -> QuerySet[Bill]:
     )
 
 
-def organisation_bills(
-    *, access: OrganisationAccess, filters: OrganisationBillFilters | None = None
+def _organisation_bill_rows(
+    *, access: OrganisationAccess, filters: OrganisationBillFilters | None
 ) -> QuerySet[Bill]:
-    """Each subscription's current bill (or its bill of the filtered period), filtered,
-    with subscription, company, city and office joined, ordered by company and subscription.
-
-    Each bill is annotated with ``latest_pk``, the subscription's latest issued bill, so the
-    caller knows whether a period-filtered bill is still the payable one.
-    """
+    """The filtered bills, bare: no joins, annotations or order, so the totals aggregate over
+    exactly the rows the page lists."""
     filters = filters or OrganisationBillFilters()
     subscriptions = organisation_subscriptions(access=access)
     if filters.company_kind:
@@ -121,8 +117,27 @@ def organisation_bills(
     if filters.period is not None:
         chosen = chosen.filter(period=filters.period)
     bill_ids = subscriptions.annotate(chosen=Subquery(chosen.values("pk")[:1])).values("chosen")
-    bills = (
-        Bill.objects.filter(pk__in=bill_ids)
+    bills = Bill.objects.filter(pk__in=bill_ids)
+    if filters.paid is True:
+        bills = bills.filter(paid_amount__gte=F("amount"))
+    elif filters.paid is False:
+        bills = bills.filter(paid_amount__lt=F("amount"))
+    return bills
+
+
+def organisation_bills(
+    *, access: OrganisationAccess, filters: OrganisationBillFilters | None = None
+) -> QuerySet[Bill]:
+    """Each subscription's current bill (or its bill of the filtered period), filtered,
+    with subscription, company, city and office joined, ordered by company kind, company
+    name and bill ID (unique, so pages cut by OFFSET never repeat or skip a row).
+
+    Each bill is annotated with ``latest_pk``, the subscription's latest issued bill, so the
+    caller knows whether a period-filtered bill is still the payable one. Lazy: the page
+    slices it, the downloads read it whole.
+    """
+    return (
+        _organisation_bill_rows(access=access, filters=filters)
         .select_related("subscription__company", "subscription__city", "subscription__office")
         .annotate(
             latest_pk=Subquery(
@@ -131,29 +146,27 @@ def organisation_bills(
                 .values("pk")[:1]
             )
         )
-    )
-    if filters.paid is True:
-        bills = bills.filter(paid_amount__gte=F("amount"))
-    elif filters.paid is False:
-        bills = bills.filter(paid_amount__lt=F("amount"))
-    return bills.order_by(
-        "subscription__company__kind", "subscription__company__name", "subscription__bill_id"
+        .order_by(
+            "subscription__company__kind", "subscription__company__name", "subscription__bill_id"
+        )
     )
 
 
-def organisation_totals(*, bills: Iterable[Bill]) -> OrganisationTotals:
-    """Count, total payable, and the unpaid count and balance of ``bills``.
-
-    Summed over the rows already fetched for the page (an organisation's rows are not
-    paginated), which saves the page a second query."""
-    rows = list(bills)
-    unpaid = [bill for bill in rows if not bill.is_paid]
-    return OrganisationTotals(
-        count=len(rows),
-        total_amount=sum(bill.amount for bill in rows),
-        unpaid_count=len(unpaid),
-        unpaid_amount=sum(bill.balance for bill in unpaid),
+def organisation_totals(
+    *, access: OrganisationAccess, filters: OrganisationBillFilters | None = None
+) -> OrganisationTotals:
+    """Count, total payable, and the unpaid count and balance of every filtered bill (not
+    just one page): one aggregate query, no rows loaded. A bill is unpaid while
+    ``paid_amount < amount`` (``Bill.is_paid``); its balance is then ``amount - paid_amount``
+    (``Bill.balance``)."""
+    unpaid = Q(paid_amount__lt=F("amount"))
+    sums = _organisation_bill_rows(access=access, filters=filters).aggregate(
+        count=Count("pk"),
+        total_amount=Sum("amount", default=0),
+        unpaid_count=Count("pk", filter=unpaid),
+        unpaid_amount=Sum(F("amount") - F("paid_amount"), filter=unpaid, default=0),
     )
+    return OrganisationTotals(**{name: int(value) for name, value in sums.items()})
 
 
 __all__ = [

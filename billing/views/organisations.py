@@ -5,8 +5,12 @@ one organisation. The page opens for that organisation's own account and for tha
 representative; for anyone else, and once the access is revoked, it is 404.
 
 Filters (company kind, paid/unpaid, city, Jalali period) travel in the query string; the
-same query with ``format=csv|xlsx|pdf`` downloads the filtered rows. The combined PDF prints
-the filtered bills, or, when no filter is set, every unpaid one.
+same query with ``format=csv|xlsx|pdf`` downloads every filtered row. The combined PDF prints
+the filtered bills, or, when no filter is set, every unpaid one (at most
+``billing.pdf.COMBINED_MAX_BILLS``; past that a Persian message asks for narrower filters).
+
+The page lists 50 rows at a time (``page``, Persian digits accepted; not a number → the first
+page, past the end → the last); the totals above it cover every filtered row.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET
 
-from billing.pdf import bills_pdf
+from billing.pdf import COMBINED_MAX_BILLS, bills_pdf
 from billing.selectors.organisations import (
     OrganisationBillFilters,
     organisation_access_get_for_user,
@@ -38,6 +43,7 @@ from portal.errors import NotFound, PortalError
 from subscribers.models import UtilityCompany
 
 FORMATS = {"csv", "xlsx", "pdf"}
+PAGE_SIZE = 50
 
 
 def parse_period(value: str) -> tuple[int, int]:
@@ -122,6 +128,15 @@ def _organisation_name(access) -> str:
     return access.organisation.display_name
 
 
+def _filter_query(request: HttpRequest) -> str:
+    """The query string without ``page`` and ``format``: the filters, for page and download
+    links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    return query.urlencode()
+
+
 @login_required
 @require_GET
 def organisation_bills_page(request: HttpRequest, pk: int) -> HttpResponse:
@@ -132,18 +147,21 @@ def organisation_bills_page(request: HttpRequest, pk: int) -> HttpResponse:
     cities = list(organisation_cities(access=access))
     # Always bound: every filter is optional, so an empty query string is a valid one.
     form = OrganisationBillFilterForm(request.GET, cities=cities)
-    bills, totals = [], None
+    page, bills, totals = None, [], None
     if form.is_valid():
         filters = form.filters()
         output = form.cleaned_data.get("format") or ""
         if output in FORMATS:
             return _download(request, access, form, filters, output)
-        bills = list(organisation_bills(access=access, filters=filters))
+        totals = organisation_totals(access=access, filters=filters)
+        paginator = Paginator(organisation_bills(access=access, filters=filters), PAGE_SIZE)
+        # The totals have just counted these rows; spare the paginator a second COUNT.
+        paginator.count = totals.count
+        # Persian digits accepted; not a number → first page, past the end → last page.
+        page = paginator.get_page(normalize_digits(request.GET.get("page", "1")))
+        bills = list(page.object_list)
         for bill in bills:
             bill.payable = is_payable(bill)
-        totals = organisation_totals(bills=bills)
-    query = request.GET.copy()
-    query.pop("format", None)
     return render(
         request,
         "billing/organisations_bills.html",
@@ -151,26 +169,28 @@ def organisation_bills_page(request: HttpRequest, pk: int) -> HttpResponse:
             "access": access,
             "organisation_name": _organisation_name(access),
             "form": form,
+            "page": page,
             "bills": bills,
             "totals": totals,
-            "query": query.urlencode(),
+            "query": _filter_query(request),
         },
     )
 
 
 def _download(request, access, form, filters, output) -> HttpResponse:
+    """Every filtered row, not one page."""
     name = f"organisation-{access.pk}-bills"
     if output == "pdf":
         if not form.has_filters:
             filters = OrganisationBillFilters(paid=False)
-        bills = list(organisation_bills(access=access, filters=filters))
+        # One row past the cap is enough for bills_pdf to refuse with its Persian message;
+        # no need to load thousands of bills to learn that.
+        bills = list(organisation_bills(access=access, filters=filters)[: COMBINED_MAX_BILLS + 1])
         try:
             pdf = bills_pdf(bills=bills, title=f"صورتحساب‌های {_organisation_name(access)}")
         except PortalError as exc:
             messages.error(request, exc.message)
-            query = request.GET.copy()
-            query.pop("format", None)
-            return _redirect_to_page(access, query.urlencode())
+            return _redirect_to_page(access, _filter_query(request))
         return pdf_response(pdf, f"{name}.pdf")
     bills = list(organisation_bills(access=access, filters=filters))
     if output == "csv":
