@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import jdatetime
 from django.core import signing
+from django.db import connections, router
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -33,6 +34,7 @@ from portal.errors import PortalError
 from portal.jalali import jalali_display, parse_jalali_date
 from telecom.models import LISTED_CALL_TYPES, CallRecord, CallType
 from telecom.selectors.lines import TEHRAN, LineAccess, normalize_number
+from telecom.selectors.prepared import PreparedStatement, statement_prepare
 
 PAGE_SIZE = 50
 MAX_RANGE_MONTHS = 12
@@ -63,6 +65,8 @@ def _jalali(day: dt.date) -> jdatetime.date:
     return jdatetime.date.fromgregorian(date=day)
 
 
+# The calendar arithmetic below is pure and runs on every search for the same few days: cached.
+@functools.lru_cache(maxsize=4096)
 def jalali_month_start(day: dt.date) -> dt.date:
     j = _jalali(day)
     return jdatetime.date(j.year, j.month, 1).togregorian()
@@ -76,6 +80,7 @@ def _days_in_jalali_month(year: int, month: int) -> int:
     return 30 if jdatetime.date(year, 1, 1).isleap() else 29
 
 
+@functools.lru_cache(maxsize=4096)
 def add_jalali_months(day: dt.date, months: int) -> dt.date:
     """``day`` moved by whole Jalali months, the day of month clipped (۳۱ شهریور + 1 → ۳۰ مهر)."""
     j = _jalali(day)
@@ -89,7 +94,8 @@ def _fa_date(day: dt.date) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _jalali_day_text(day: dt.date) -> str:
+def jalali_day_text(day: dt.date) -> str:
+    """``day`` as Jalali ``1403/09/12`` (ASCII digits), cached per day."""
     return _jalali(day).strftime("%Y/%m/%d")
 
 
@@ -101,7 +107,7 @@ def jalali_date_time(moment: dt.datetime) -> tuple[str, str]:
     """
     local = moment.astimezone(TEHRAN)
     time = f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
-    return _jalali_day_text(local.date()), time
+    return jalali_day_text(local.date()), time
 
 
 # --- the filter ----------------------------------------------------------------------------
@@ -124,8 +130,8 @@ class CallFilter:
     def query(self) -> dict[str, str | list[str]]:
         """The filter as query parameters (Jalali dates), for links that must keep it."""
         params: dict[str, str | list[str]] = {
-            P_FROM: _jalali(self.date_from).strftime("%Y/%m/%d"),
-            P_TO: _jalali(self.date_to).strftime("%Y/%m/%d"),
+            P_FROM: jalali_day_text(self.date_from),
+            P_TO: jalali_day_text(self.date_to),
         }
         if self.call_types:
             params[P_TYPE] = list(self.call_types)
@@ -309,16 +315,28 @@ def call_window(*, access: LineAccess, flt: CallFilter) -> CallWindow:
 def calls_visible(*, access: LineAccess, window: CallWindow, flt: CallFilter) -> QuerySet:
     """The listed calls of the filter: one line, one bounded window, never a local call.
     Unordered; callers page it or aggregate it."""
-    # Local calls are excluded here whatever the filter says (a CallFilter built by hand).
-    listed = [t for t in flt.types if t in _LISTED_VALUES]
-    qs = CallRecord.objects.filter(
+    return _visible(
         line_id=access.line.pk,
-        started_at__gte=window.start,
-        started_at__lt=window.end,
-        call_type__in=listed,
+        start=window.start,
+        end=window.end,
+        types=_listed(flt),
+        other_number=flt.other_number,
     )
-    if flt.other_number:
-        qs = qs.filter(other_number=flt.other_number)
+
+
+def _listed(flt: CallFilter) -> tuple[str, ...]:
+    # Local calls are excluded here whatever the filter says (a CallFilter built by hand).
+    return tuple(t for t in flt.types if t in _LISTED_VALUES)
+
+
+def _visible(
+    *, line_id: int, start: dt.datetime, end: dt.datetime, types, other_number: str
+) -> QuerySet:
+    qs = CallRecord.objects.filter(
+        line_id=line_id, started_at__gte=start, started_at__lt=end, call_type__in=list(types)
+    )
+    if other_number:
+        qs = qs.filter(other_number=other_number)
     return qs
 
 
@@ -432,32 +450,149 @@ def calls_totals(*, access: LineAccess, window: CallWindow, flt: CallFilter) -> 
     )
 
 
-def _rows_and_totals(
-    filtered: QuerySet, page: QuerySet, *, backwards: bool
-) -> tuple[list[CallRow], CallTotals]:
+# --- the page as a prepared statement ------------------------------------------------------
+#
+# The page is read on every search, and building and compiling its ORM statement cost more
+# than PostgreSQL needs to walk 51 index entries. So each shape of it (number of call types,
+# with or without an other number, which cursor direction, page size, with or without the
+# totals) is compiled once per process and database with placeholder values
+# (telecom.selectors.prepared) from the very querysets above — _visible, _after, the order —
+# and a search runs that SQL with its own values. Values are still sent inline (psycopg2
+# interpolates them), so PostgreSQL prunes the partitions at plan time as before.
+
+_LINE = -917_000_000_000_003
+_CURSOR_ID = -917_000_000_000_004
+_OTHER = "\x00calls-other-number"
+_START, _END, _CURSOR_AT = (
+    dt.datetime(1901, 2, 3, 4, 5, second, tzinfo=dt.UTC) for second in (6, 7, 8)
+)
+
+
+def _type_placeholder(index: int) -> str:
+    return f"\x00calls-type-{index}"
+
+
+@dataclass(frozen=True)
+class _Shape:
+    alias: str
+    types: int
+    other: bool
+    direction: str | None
+    page_size: int
+    totals: bool
+
+
+_statements: dict[_Shape, PreparedStatement] = {}
+
+
+def _with_totals_sql(filtered_sql: str, page_sql: str, *, backwards: bool) -> str:
     """The page's rows and the filter's totals in ONE statement: the aggregate of the filter
     LEFT JOINed with the page, so an empty page still brings the totals. The search screen
     needs both, and with the session, the user, the line access, the rate limit and the audit
     row a second statement would take it past its budget of 8 queries."""
-    agg_sql, agg_params = filtered.values("duration_s", "cost_rial").query.sql_with_params()
-    page_sql, page_params = page.values(*ROW_FIELDS).query.sql_with_params()
     direction = "ASC" if backwards else "DESC"
     columns = ", ".join(f"p.{name}" for name in ROW_FIELDS)
     # Only ORM-compiled SQL (its values stay parameters) and constants are interpolated.
     # COUNT of a NOT NULL column of the filtered rows: the same as counting them.
-    sql = (
+    return (
         f"SELECT {columns}, t.n AS total_n, t.d AS total_d, t.c AS total_c "  # noqa: S608
         "FROM (SELECT COUNT(f.duration_s) AS n, COALESCE(SUM(f.duration_s), 0) AS d, "
-        f"COALESCE(SUM(f.cost_rial), 0) AS c FROM ({agg_sql}) f) t "
+        f"COALESCE(SUM(f.cost_rial), 0) AS c FROM ({filtered_sql}) f) t "
         f"LEFT JOIN ({page_sql}) p ON 1 = 1 "
         f"ORDER BY p.started_at {direction}, p.id {direction}"
     )
-    records = list(CallRecord.objects.raw(sql, (*agg_params, *page_params)))
-    head = records[0]
-    totals = CallTotals(
-        count=int(head.total_n), duration_s=int(head.total_d), cost_rial=int(head.total_c)
+
+
+def _page_statement(shape: _Shape) -> PreparedStatement:
+    types = tuple(_type_placeholder(i) for i in range(shape.types))
+    filtered = _visible(
+        line_id=_LINE,
+        start=_START,
+        end=_END,
+        types=types,
+        other_number=_OTHER if shape.other else "",
+    ).using(shape.alias)
+    qs = filtered
+    if shape.direction is not None:
+        qs = _after(qs, Cursor(_LINE, _CURSOR_AT, _CURSOR_ID, shape.direction))
+    backwards = shape.direction == PREVIOUS
+    order = ("started_at", "id") if backwards else ("-started_at", "-id")
+    page = qs.order_by(*order)[: shape.page_size + 1].values_list(*ROW_FIELDS)
+    compiler = page.query.get_compiler(using=shape.alias)
+    sql, params = compiler.as_sql()
+    if shape.totals:
+        aggregated = filtered.values("duration_s", "cost_rial").query.get_compiler(shape.alias)
+        filtered_sql, filtered_params = aggregated.as_sql()
+        sql = _with_totals_sql(filtered_sql, sql, backwards=backwards)
+        params = (*filtered_params, *params)
+    ops = connections[shape.alias].ops
+    placeholders: dict[object, object] = {
+        _LINE: "line",
+        ops.adapt_datetimefield_value(_START): "start",
+        ops.adapt_datetimefield_value(_END): "end",
+        **{placeholder: ("type", i) for i, placeholder in enumerate(types)},
+    }
+    if shape.other:
+        placeholders[_OTHER] = "other"
+    if shape.direction is not None:
+        placeholders[ops.adapt_datetimefield_value(_CURSOR_AT)] = "cursor_at"
+        placeholders[_CURSOR_ID] = "cursor_id"
+    return statement_prepare(
+        alias=shape.alias,
+        sql=sql,
+        params=params,
+        compiler=compiler,
+        placeholders=placeholders,
+        texts=(str(_LINE), str(_CURSOR_ID), "\x00calls-"),
     )
-    rows = [CallRow(*(getattr(r, name) for name in ROW_FIELDS)) for r in records if r.pk]
+
+
+def _page_rows(
+    *,
+    access: LineAccess,
+    window: CallWindow,
+    flt: CallFilter,
+    position: Cursor | None,
+    page_size: int,
+    with_totals: bool,
+) -> tuple[list[CallRow], CallTotals | None]:
+    """Up to ``page_size + 1`` rows of the filter after ``position`` in the walking order
+    (newest first, or oldest first when walking back), and the filter's totals when
+    ``with_totals``: one statement."""
+    types = _listed(flt)
+    if not types:
+        return [], (CallTotals() if with_totals else None)
+    alias = router.db_for_read(CallRecord)
+    shape = _Shape(
+        alias=alias,
+        types=len(types),
+        other=bool(flt.other_number),
+        direction=position.direction if position is not None else None,
+        page_size=page_size,
+        totals=with_totals,
+    )
+    statement = _statements.get(shape)
+    if statement is None:
+        statement = _statements[shape] = _page_statement(shape)
+    adapt = connections[alias].ops.adapt_datetimefield_value
+    values: dict[object, object] = {
+        "line": access.line.pk,
+        "start": adapt(window.start),
+        "end": adapt(window.end),
+        **{("type", i): value for i, value in enumerate(types)},
+    }
+    if flt.other_number:
+        values["other"] = flt.other_number
+    if position is not None:
+        values["cursor_at"] = adapt(position.started_at)
+        values["cursor_id"] = position.id
+    records = statement.fetch(values)
+    if not with_totals:
+        return list(map(CallRow._make, records)), None
+    n, d, c = records[0][len(ROW_FIELDS) :]
+    totals = CallTotals(count=int(n), duration_s=int(d), cost_rial=int(c))
+    # The LEFT JOIN brings one row of NULLs when the page is empty.
+    rows = [CallRow._make(r[: len(ROW_FIELDS)]) for r in records if r[0] is not None]
     return rows, totals
 
 
@@ -472,8 +607,9 @@ def calls_page(
     """One page of the filter, newest first, and the cursors of its neighbours.
 
     ``cursor`` is ``CallPage.next_cursor``/``previous_cursor`` of an earlier page ('' for the
-    first page). One query: the rows (``page_size + 1``, to know whether more follow), with
-    the filter's totals joined in when ``with_totals``. ``PortalError`` for a tampered cursor.
+    first page). One query (a prepared statement): the rows (``page_size + 1``, to know
+    whether more follow), with the filter's totals joined in when ``with_totals``.
+    ``PortalError`` for a tampered cursor.
     """
     position = cursor_decode(cursor, access=access)
     window = call_window(access=access, flt=flt)
@@ -481,17 +617,15 @@ def calls_page(
     if window.empty:
         page.totals = CallTotals() if with_totals else None
         return page
-    filtered = calls_visible(access=access, window=window, flt=flt)
-    qs = filtered
     backwards = position is not None and position.direction == PREVIOUS
-    if position is not None:
-        qs = _after(qs, position)
-    order = ("started_at", "id") if backwards else ("-started_at", "-id")
-    qs = qs.order_by(*order)[: page_size + 1]
-    if with_totals:
-        rows, page.totals = _rows_and_totals(filtered, qs, backwards=backwards)
-    else:
-        rows = list(map(CallRow._make, qs.values_list(*ROW_FIELDS)))
+    rows, page.totals = _page_rows(
+        access=access,
+        window=window,
+        flt=flt,
+        position=position,
+        page_size=page_size,
+        with_totals=with_totals,
+    )
     more = len(rows) > page_size
     rows = rows[:page_size]
     if backwards:
@@ -556,4 +690,5 @@ __all__ = [
     "cursor_decode",
     "duration_text",
     "jalali_date_time",
+    "jalali_day_text",
 ]

@@ -21,6 +21,7 @@ from subscribers.selectors.subscriptions import active_links
 from telecom.models import LineActivation, PhoneLine
 
 TEHRAN = ZoneInfo("Asia/Tehran")
+NOT_ACTIVE = "خطی با این شماره در حساب شما فعال نیست."
 
 
 def normalize_number(value: str) -> str:
@@ -47,30 +48,43 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=TEHRAN)
 
 
-def activated_links(*, user: User) -> QuerySet[SubscriptionLink]:
-    """The user's active links that have a line activation, with line and activation joined."""
+def activated_links(*, user: User, today: dt.date | None = None) -> QuerySet[SubscriptionLink]:
+    """The user's active links (on ``today``, default the Tehran date) that have a line
+    activation, with line and activation joined."""
     if not getattr(user, "is_authenticated", False) or not user.is_subscriber:
         return SubscriptionLink.objects.none()
     return (
-        active_links()
+        active_links(today=today)
         .filter(user=user, line_activation__isnull=False, subscription__phone_line__isnull=False)
         .select_related("line_activation", "subscription__phone_line")
     )
 
 
-def line_access_for(*, user: User, number: str) -> LineAccess:
+def line_access_for(*, user: User, number: str, today: dt.date | None = None) -> LineAccess:
     """The user's access to the line ``number`` (any spelling of its digits), or ``NotFound``
-    when the line does not exist, is not linked to the user, or is not activated."""
+    when the line does not exist, is not linked to the user, or is not activated.
+
+    This is the rule; ``telecom.selectors.line_access.call_access_for`` is the same rule as
+    one hand-written statement for the call search (a test compares the two)."""
     digits = normalize_number(number)
     link = (
-        activated_links(user=user)
+        activated_links(user=user, today=today)
         .filter(subscription__phone_line__number=digits)
         .order_by("role")  # "owner" before "tenant"
         .first()
     )
     if link is None:
-        raise NotFound("خطی با این شماره در حساب شما فعال نیست.")
-    activation = link.line_activation
+        raise NotFound(NOT_ACTIVE)
+    return line_access_build(
+        line=link.subscription.phone_line, link=link, activation=link.line_activation
+    )
+
+
+def line_access_build(
+    *, line: PhoneLine, link: SubscriptionLink, activation: LineActivation
+) -> LineAccess:
+    """The ``LineAccess`` of a link that passed the rule above: the owner sees every call, a
+    tenant the lease recorded at activation (else the link's own lease dates)."""
     if link.role == SubscriptionLink.Role.OWNER:
         start = end = None
     else:
@@ -79,9 +93,5 @@ def line_access_for(*, user: User, number: str) -> LineAccess:
         start = _day_start(lease_start) if lease_start else None
         end = _day_start(lease_end + dt.timedelta(days=1)) if lease_end else None
     return LineAccess(
-        line=link.subscription.phone_line,
-        link=link,
-        activation=activation,
-        visible_from=start,
-        visible_until=end,
+        line=line, link=link, activation=activation, visible_from=start, visible_until=end
     )

@@ -6,8 +6,9 @@ screen, the API list and summary) and every export is written to the audit log w
 the filter and how many calls were returned — never the other numbers themselves — and both
 are rate-limited per user (``subscribers.services.ratelimit``, Persian 429 message). During a
 kiosk session the operator is the actor and the citizen ``on_behalf_of``. A search
-(``call_search``) counts, reads and audits in ONE transaction: a counted search always has its
-audit row, and a request pays one commit instead of two.
+(``call_search``) reads first, then counts and writes its audit row in one statement: a
+counted search always has its audit row, and the user's counter row is never locked while a
+search reads.
 
 Exports hold the filtered calls newest first with the filter's totals:
 
@@ -30,14 +31,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing.pdf import font_faces, render_pdf
 from portal.digits import to_persian_digits
-from portal.errors import PortalError, RateLimited
-from subscribers.models import KioskOffice, User
+from portal.errors import PortalError
+from subscribers.models import AuditLog, KioskOffice, Subscription, User
 from subscribers.services.audit import audit_record
 from subscribers.services.ratelimit import rate_limit_hit
 from telecom.selectors.calls import (
@@ -56,6 +56,7 @@ from telecom.selectors.calls import (
     jalali_date_time,
 )
 from telecom.selectors.lines import LineAccess
+from telecom.services.rate_counter import rate_limit_count, rate_limit_count_insert
 
 CSV_MAX_ROWS = 10_000
 PDF_MAX_ROWS = 2_000
@@ -93,16 +94,39 @@ class CallViewer:
     ip: str | None = None
 
 
-def _audit(*, viewer: CallViewer, access: LineAccess, action: str, details: dict) -> None:
+def _audit_arguments(*, viewer: CallViewer, access: LineAccess, action: str, details: dict) -> dict:
+    """What ``audit_record`` is called with for an action on ``access``'s calls."""
     acting_for = viewer.operator is not None
-    audit_record(
-        actor=viewer.operator if acting_for else viewer.user,
-        on_behalf_of=viewer.user if acting_for else None,
-        kiosk=viewer.kiosk,
+    return {
+        "actor": viewer.operator if acting_for else viewer.user,
+        "on_behalf_of": viewer.user if acting_for else None,
+        "kiosk": viewer.kiosk,
+        "action": action,
+        "obj": access.line,
+        "ip": viewer.ip,
+        "details": {"line": access.line.number, "role": access.link.role, **details},
+    }
+
+
+def _audit(*, viewer: CallViewer, access: LineAccess, action: str, details: dict) -> None:
+    audit_record(**_audit_arguments(viewer=viewer, access=access, action=action, details=details))
+
+
+def audit_row(
+    *, actor, action, obj, on_behalf_of=None, kiosk=None, office=None, ip=None, details=None
+) -> AuditLog:
+    """The unsaved row ``audit_record`` writes for the same arguments (a test compares the
+    two), for the search, which inserts it in the same statement as its rate-limit count."""
+    return AuditLog(
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        kiosk=kiosk,
+        office=office,
         action=action,
-        obj=access.line,
-        ip=viewer.ip,
-        details={"line": access.line.number, "role": access.link.role, **details},
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        ip=ip,
+        details=details or {},
     )
 
 
@@ -117,21 +141,29 @@ def _window_details(window: CallWindow) -> dict:
 # --- searches ------------------------------------------------------------------------------
 
 
-def call_search_limit(*, viewer: CallViewer) -> None:
-    """Count one search of ``viewer.user``; ``RateLimited`` (429) past the per-minute limit."""
-    rate_limit_hit(
-        scope=SEARCH_SCOPE,
-        key=str(viewer.user.pk),
-        limit=search_limit(),
-        window=SEARCH_WINDOW,
-        message=SEARCH_LIMITED,
-    )
+def call_search_limit(*, viewer: CallViewer, audit: AuditLog | None = None) -> None:
+    """Count one search of ``viewer.user``; ``RateLimited`` (429) past the per-minute limit.
+    With ``audit`` (an unsaved row), that row is inserted when — and only when — the search
+    counted, in the same statement (``rate_limit_count_insert``). Same counters as
+    ``rate_limit_hit``."""
+    limit = {
+        "scope": SEARCH_SCOPE,
+        "key": str(viewer.user.pk),
+        "limit": search_limit(),
+        "window": SEARCH_WINDOW,
+        "message": SEARCH_LIMITED,
+    }
+    if audit is None:
+        rate_limit_count(**limit)
+    else:
+        rate_limit_count_insert(**limit, obj=audit)
 
 
 def call_search_audit(
     *, viewer: CallViewer, access: LineAccess, page: CallPage, kind: str = "page"
-) -> None:
-    """Record one search: ``kind`` is ``page`` (HTML), ``list`` or ``summary`` (API)."""
+) -> AuditLog:
+    """The unsaved audit row of one search: ``kind`` is ``page`` (HTML), ``list`` or
+    ``summary`` (API)."""
     details = {
         "kind": kind,
         "filters": page.flt.audit(),
@@ -141,7 +173,10 @@ def call_search_audit(
     }
     if page.totals is not None:
         details["total"] = page.totals.count
-    _audit(viewer=viewer, access=access, action="telecom.calls.search", details=details)
+    arguments = _audit_arguments(
+        viewer=viewer, access=access, action="telecom.calls.search", details=details
+    )
+    return audit_row(**arguments)
 
 
 def call_search(
@@ -153,41 +188,35 @@ def call_search(
     summary: bool = False,
     with_totals: bool = False,
 ) -> CallPage:
-    """One search of ``access``'s line by ``viewer`` with the query ``params``: counts it
-    against the per-user limit (``RateLimited`` past it, before anything is read), parses the
+    """One search of ``access``'s line by ``viewer`` with the query ``params``: parses the
     filter, reads the page — the 50 calls at ``params``' cursor (with the filter's totals when
-    ``with_totals``), or only the totals when ``summary`` — and writes the audit row.
+    ``with_totals``), or only the totals when ``summary`` — then counts the search against the
+    per-user limit and writes the audit row, together.
 
-    All in one transaction, so the count and the audit row commit together. A search that
-    fails validation (``PortalError``: a bad date, a tampered cursor) still counts — it is
-    re-raised after the commit — and is not audited, as nothing was read.
+    ``RateLimited`` (429) past the limit: nothing is counted, written or returned. A search
+    that fails validation (``PortalError``: a bad date, a tampered cursor) counts too (a 429
+    if that was one too many) and is not audited, as nothing was read.
+
+    The count and the audit row are one statement after the read (on PostgreSQL; a short
+    transaction elsewhere): a counted search always has its audit row, a request pays one
+    commit, and the user's counter row (every search of one user updates it) is never locked
+    while the page is read.
     """
-    # savepoint=False: nothing escapes the block but a database error (the limit and a bad
-    # filter are caught below), so inside an outer transaction no savepoint is needed.
-    error: PortalError | None = None
-    with transaction.atomic(savepoint=False):
-        try:
-            call_search_limit(viewer=viewer)
-        except RateLimited as exc:
-            error = exc
+    try:
+        flt = call_filter_parse(params)
+        if summary:
+            window = call_window(access=access, flt=flt)
+            totals = calls_totals(access=access, window=window, flt=flt)
+            page = CallPage(access=access, flt=flt, window=window, totals=totals)
         else:
-            try:
-                flt = call_filter_parse(params)
-                if summary:
-                    window = call_window(access=access, flt=flt)
-                    totals = calls_totals(access=access, window=window, flt=flt)
-                    page = CallPage(access=access, flt=flt, window=window, totals=totals)
-                else:
-                    cursor = params.get(P_CURSOR, "") or ""
-                    page = calls_page(
-                        access=access, flt=flt, cursor=cursor, with_totals=with_totals
-                    )
-            except PortalError as exc:
-                error = exc
-            else:
-                call_search_audit(viewer=viewer, access=access, page=page, kind=kind)
-    if error is not None:
-        raise error
+            cursor = params.get(P_CURSOR, "") or ""
+            page = calls_page(access=access, flt=flt, cursor=cursor, with_totals=with_totals)
+    except PortalError:
+        call_search_limit(viewer=viewer)  # RateLimited instead when over the limit
+        raise
+    call_search_limit(
+        viewer=viewer, audit=call_search_audit(viewer=viewer, access=access, page=page, kind=kind)
+    )
     return page
 
 
@@ -308,12 +337,16 @@ def _pdf(
         )
     ]
     line = access.line
+    # The header names the company and the telephone center: one query for the three.
+    subscription = Subscription.objects.select_related("company", "office").get(
+        pk=line.subscription_id
+    )
     html = render_to_string(
         "telecom/calls_pdf.html",
         {
             "fonts": font_faces(),
             "line": line,
-            "subscription": line.subscription,
+            "subscription": subscription,
             "access": access,
             "flt": flt,
             "types": [call_type_label(t) for t in flt.types],

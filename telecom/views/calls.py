@@ -6,8 +6,9 @@ CSV / PDF export.
   next/previous links (keyset cursors), the filter's totals and the export buttons.
 - ``GET /telecom/lines/<number>/calls/export/?format=csv|pdf&…``: the same filter as a file.
 
-Access is ``line_access_for`` only: a line that is not the user's (or not activated) is a 404
-like a missing one; a tenant sees the lease period only and is told so. Every search and
+Access is ``call_access_for`` only (``line_access_for`` as one prepared query): a line that is
+not the user's (or not activated) is a 404 like a missing one; a tenant sees the lease period
+only and is told so. Every search and
 export is rate-limited and audited (``telecom.services.call_exports``).
 """
 
@@ -40,7 +41,8 @@ from telecom.selectors.calls import (
     duration_text,
     jalali_date_time,
 )
-from telecom.selectors.lines import LineAccess, line_access_for
+from telecom.selectors.line_access import call_access_for
+from telecom.selectors.lines import LineAccess
 from telecom.services.call_exports import (
     CallExport,
     CallViewer,
@@ -80,7 +82,7 @@ def export_response(export: CallExport) -> HttpResponse:
 
 def _access(request: HttpRequest, number: str) -> LineAccess:
     try:
-        return line_access_for(user=request.user, number=number)
+        return call_access_for(user=request.user, number=number)
     except NotFound:
         raise Http404 from None
 

@@ -305,3 +305,19 @@ def test_a_search_that_fails_validation_counts_but_is_not_audited(api, owner, se
     assert not AuditLog.objects.filter(action="telecom.calls.search").exists()
     assert api.get(url("calls", line), AZAR_QUERY).status_code == 429  # the bad one counted
     assert not AuditLog.objects.filter(action="telecom.calls.search").exists()
+
+
+def test_a_429_creates_nothing_and_a_counted_search_is_audited(api, owner, settings):
+    from subscribers.models import RateCounter
+
+    settings.TELECOM_CALL_SEARCHES_PER_MINUTE = 2
+    _user, line, _made = owner
+    assert api.get(url("calls", line), AZAR_QUERY).status_code == 200
+    assert api.get(url("calls-summary", line), AZAR_QUERY).status_code == 200
+    audited = AuditLog.objects.filter(action="telecom.calls.search").count()
+    assert audited == 2 and RateCounter.objects.get().hits == 2
+    for name in ("calls", "calls-summary"):
+        assert api.get(url(name, line), AZAR_QUERY).status_code == 429
+        assert api.get(url(name, line), {"from": "bad"}).status_code == 429  # the limit wins
+    assert AuditLog.objects.filter(action="telecom.calls.search").count() == audited
+    assert RateCounter.objects.get().hits == 2
