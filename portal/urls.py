@@ -22,6 +22,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # First: the mobile app's requests resolve without trying every page pattern (no page
+    # URL starts with api/).
+    path("api/v1/", include(api_v1)),
     path("", include((portal_patterns, "portal"))),
     path("", include("requests_app.urls")),
     path("", include("subscribers.urls")),
@@ -30,7 +33,6 @@ urlpatterns = [
     path("", include("telecom.urls")),
     path("open311/v2/", include("outages.open311.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_v1)),
 ]
 
 handler400 = "portal.views.bad_request"

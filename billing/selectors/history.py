@@ -50,6 +50,7 @@ from billing.services.history_cache import history_cached, stamp_subquery
 from portal.errors import NotFound
 from portal.identifiers import InvalidIdentifier, clean_bill_id
 from portal.jalali import jalali_iso
+from portal.prepared import PreparedStatement, statement_prepare
 from subscribers.models import Subscription, SubscriptionLink, User, UtilityCompany
 from subscribers.selectors.subscriptions import subscriptions_for_user
 
@@ -89,8 +90,8 @@ def choice_label(choices: type, value: str) -> str:
 # statement (subscriptions_for_user's subqueries) cost several times what PostgreSQL needs to
 # run it. So the statement is compiled once per process and database with placeholder values
 # for the user, the bill ID and today, and each request runs that SQL with its own values: a
-# prepared statement. The placeholders are values no request can have, and _compile checks
-# that each reached the parameters and none the SQL text.
+# prepared statement (portal.prepared). The placeholders are values no request can have, and
+# statement_prepare checks that each reached the parameters and none the SQL text.
 _USER = -917_000_000_000_001
 _BILL_ID = "\x00history-access-bill-id"
 _TODAY = date(1901, 2, 3)
@@ -123,35 +124,24 @@ def _access_queryset(*, user: User, bill_id: str, today: date):
     )
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    sql: str
-    slots: tuple  # per parameter: ("user" | "bill_id" | "today", None) or (None, constant)
-    compiler: object
-    converters: dict
+_prepared: dict[str, PreparedStatement] = {}
 
 
-_prepared: dict[str, _Prepared] = {}
-
-
-def _compile(alias: str) -> _Prepared:
+def _compile(alias: str) -> PreparedStatement:
     user = User(pk=_USER)
     queryset = _access_queryset(user=user, bill_id=_BILL_ID, today=_TODAY).using(alias)
     compiler = queryset.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
     # The backend may pass a date as text (SQLite): match the value as it adapts it.
     today = connections[alias].ops.adapt_datefield_value(_TODAY)
-    names = {_USER: "user", _BILL_ID: "bill_id", today: "today"}
-    # (name, None) for a placeholder, (None, value) for a constant parameter.
-    slots = tuple(
-        (names[p], None) if isinstance(p, int | str | date) and p in names else (None, p)
-        for p in params
+    return statement_prepare(
+        alias=alias,
+        sql=sql,
+        params=params,
+        compiler=compiler,
+        placeholders={_USER: "user", _BILL_ID: "bill_id", today: "today"},
+        texts=(str(_USER), _BILL_ID),
     )
-    found = {name for name, _value in slots if name}
-    if found != {"user", "bill_id", "today"} or str(_USER) in sql or _BILL_ID in sql:
-        raise RuntimeError(f"history access statement did not take its placeholders: {sql}")
-    converters = compiler.get_converters([column[0] for column in compiler.select])
-    return _Prepared(sql=sql, slots=slots, compiler=compiler, converters=converters)
 
 
 def _loaded(model, alias: str, **values):
@@ -177,14 +167,10 @@ def history_access_for_user(*, user: User, bill_id: str) -> BillAccess:
     if prepared is None:
         prepared = _prepared[alias] = _compile(alias)
     today = connections[alias].ops.adapt_datefield_value(timezone.localdate())
-    values = {"user": user.pk, "bill_id": cleaned, "today": today}
-    params = [values[name] if name else value for name, value in prepared.slots]
-    with connections[alias].cursor() as cursor:
-        cursor.execute(prepared.sql, params)
-        rows = cursor.fetchall()
+    rows = prepared.fetch({"user": user.pk, "bill_id": cleaned, "today": today})
     if not rows:
         raise NotFound()
-    [row] = prepared.compiler.apply_converters(rows, prepared.converters)
+    [row] = rows
     (pk, cleaned_id, company_id, company_name, company_kind, role, until, lease_start,
      created_at, stamp) = row  # fmt: skip
     subscription = _loaded(Subscription, alias, id=pk, bill_id=cleaned_id, company_id=company_id)

@@ -23,12 +23,13 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.authentication import PreparedTokenAuthentication
 from portal.errors import PortalError
 from portal.http import client_ip
 from portal.jalali import parse_jalali_date
@@ -316,7 +317,7 @@ class LoginView(AnonymousAPIView):
 
 
 class LogoutView(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [PreparedTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None}, summary="خروج: حذف توکن / پایان نشست")
@@ -326,7 +327,7 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [PreparedTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: MeSerializer}, summary="حساب من")

@@ -25,15 +25,12 @@ from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from portal.errors import NotFound
-from telecom.api.token_auth import PreparedTokenAuthentication
 from telecom.selectors.calls import (
     CALL_TYPE_LABELS,
     LISTED_CHOICES,
@@ -53,12 +50,6 @@ from telecom.services.call_exports import call_search, calls_export
 from telecom.views.calls import call_viewer, export_response
 
 NOT_FOUND = "خطی با این شماره در حساب شما فعال نیست."
-# The project's authentication classes, DRF's token check with its query prepared (a mobile
-# app authenticates every search with its token).
-AUTHENTICATION = [
-    PreparedTokenAuthentication if cls is TokenAuthentication else cls
-    for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES
-]
 
 
 def _access(request: Request, number: str) -> LineAccess:
@@ -175,8 +166,6 @@ def _page_url(request: Request, page: CallPage, cursor: str | None) -> str | Non
 
 
 class CallListAPI(APIView):
-    authentication_classes = AUTHENTICATION
-
     @extend_schema(
         tags=["telecom"],
         summary="ریزمکالمات یک خط (۵۰ مکالمه در هر صفحه، جدیدترین اول)",
@@ -200,8 +189,6 @@ class CallListAPI(APIView):
 
 
 class CallSummaryAPI(APIView):
-    authentication_classes = AUTHENTICATION
-
     @extend_schema(
         tags=["telecom"],
         summary="جمع ریزمکالمات یک جست‌وجو: تعداد، مدت و هزینه",
@@ -241,7 +228,6 @@ class IgnoreFormatNegotiation(BaseContentNegotiation):
 
 
 class CallExportAPI(APIView):
-    authentication_classes = AUTHENTICATION
     content_negotiation_class = IgnoreFormatNegotiation
 
     @extend_schema(

@@ -32,9 +32,9 @@ from django.utils import timezone
 from portal.digits import normalize_digits, to_persian_digits
 from portal.errors import PortalError
 from portal.jalali import jalali_display, parse_jalali_date
+from portal.prepared import PreparedStatement, statement_prepare
 from telecom.models import LISTED_CALL_TYPES, CallRecord, CallType
 from telecom.selectors.lines import TEHRAN, LineAccess, normalize_number
-from telecom.selectors.prepared import PreparedStatement, statement_prepare
 
 PAGE_SIZE = 50
 MAX_RANGE_MONTHS = 12
@@ -456,7 +456,7 @@ def calls_totals(*, access: LineAccess, window: CallWindow, flt: CallFilter) -> 
 # than PostgreSQL needs to walk 51 index entries. So each shape of it (number of call types,
 # with or without an other number, which cursor direction, page size, with or without the
 # totals) is compiled once per process and database with placeholder values
-# (telecom.selectors.prepared) from the very querysets above — _visible, _after, the order —
+# (portal.prepared) from the very querysets above — _visible, _after, the order —
 # and a search runs that SQL with its own values. Values are still sent inline (psycopg2
 # interpolates them), so PostgreSQL prunes the partitions at plan time as before.
 

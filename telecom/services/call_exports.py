@@ -38,8 +38,8 @@ from billing.pdf import font_faces, render_pdf
 from portal.digits import to_persian_digits
 from portal.errors import PortalError
 from subscribers.models import AuditLog, KioskOffice, Subscription, User
-from subscribers.services.audit import audit_record
-from subscribers.services.ratelimit import rate_limit_hit
+from subscribers.services.audit import audit_record, audit_row
+from subscribers.services.ratelimit import rate_limit_count, rate_limit_count_insert, rate_limit_hit
 from telecom.selectors.calls import (
     P_CURSOR,
     CallFilter,
@@ -56,7 +56,6 @@ from telecom.selectors.calls import (
     jalali_date_time,
 )
 from telecom.selectors.lines import LineAccess
-from telecom.services.rate_counter import rate_limit_count, rate_limit_count_insert
 
 CSV_MAX_ROWS = 10_000
 PDF_MAX_ROWS = 2_000
@@ -110,24 +109,6 @@ def _audit_arguments(*, viewer: CallViewer, access: LineAccess, action: str, det
 
 def _audit(*, viewer: CallViewer, access: LineAccess, action: str, details: dict) -> None:
     audit_record(**_audit_arguments(viewer=viewer, access=access, action=action, details=details))
-
-
-def audit_row(
-    *, actor, action, obj, on_behalf_of=None, kiosk=None, office=None, ip=None, details=None
-) -> AuditLog:
-    """The unsaved row ``audit_record`` writes for the same arguments (a test compares the
-    two), for the search, which inserts it in the same statement as its rate-limit count."""
-    return AuditLog(
-        actor=actor,
-        on_behalf_of=on_behalf_of,
-        kiosk=kiosk,
-        office=office,
-        action=action,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        ip=ip,
-        details=details or {},
-    )
 
 
 def _window_details(window: CallWindow) -> dict:

@@ -1,7 +1,6 @@
-"""The call-record API's token check (``PreparedTokenAuthentication``: DRF's own with its
-query prepared) answers exactly as the project's default classes with DRF's
-``TokenAuthentication`` do: a valid token, an unknown one, a malformed header, an inactive
-user, another scheme, no header."""
+"""The API's token check (``PreparedTokenAuthentication``: DRF's own with its query prepared,
+the project's default) answers exactly as DRF's ``TokenAuthentication`` does: a valid token,
+an unknown one, a malformed header, an inactive user, another scheme, no header."""
 
 from __future__ import annotations
 
@@ -10,9 +9,8 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from portal.authentication import PreparedTokenAuthentication
 from subscribers.models import User
-from telecom.api.calls import AUTHENTICATION
-from telecom.api.token_auth import PreparedTokenAuthentication
 from tests.telecom.test_calls_search import AZAR_QUERY, owner_line
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +25,7 @@ def _get(path: str, authorization: str | None, query=None):
 
 
 def test_the_prepared_token_check_answers_like_drfs(monkeypatch):
+    from rest_framework.authentication import TokenAuthentication
     from rest_framework.settings import api_settings
 
     from telecom.api.calls import CallListAPI
@@ -47,9 +46,12 @@ def test_the_prepared_token_check_answers_like_drfs(monkeypatch):
         "none": None,
     }
     prepared = {label: _get(calls, header, AZAR_QUERY) for label, header in headers.items()}
-    monkeypatch.setattr(
-        CallListAPI, "authentication_classes", api_settings.DEFAULT_AUTHENTICATION_CLASSES
-    )
+    drf_classes = [
+        TokenAuthentication if cls is PreparedTokenAuthentication else cls
+        for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES
+    ]
+    assert drf_classes != api_settings.DEFAULT_AUTHENTICATION_CLASSES
+    monkeypatch.setattr(CallListAPI, "authentication_classes", drf_classes)
     drf = {label: _get(calls, header, AZAR_QUERY) for label, header in headers.items()}
     for label in headers:
         if label == "valid":
@@ -79,15 +81,15 @@ def test_the_user_is_loaded_whole_in_one_query(django_assert_num_queries):
         assert found_token.user is found and found_token.created == token.created
 
 
-def test_the_api_keeps_the_projects_classes_in_order():
-    from rest_framework.authentication import TokenAuthentication
+def test_it_is_the_projects_token_check_after_the_session():
+    from rest_framework.authentication import SessionAuthentication
     from rest_framework.settings import api_settings
 
-    expected = [
-        PreparedTokenAuthentication if cls is TokenAuthentication else cls
-        for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES
-    ]
-    assert expected == AUTHENTICATION and PreparedTokenAuthentication in AUTHENTICATION
+    from telecom.api.calls import CallListAPI
+
+    classes = list(api_settings.DEFAULT_AUTHENTICATION_CLASSES)
+    assert classes == [SessionAuthentication, PreparedTokenAuthentication]
+    assert CallListAPI.authentication_classes == classes
 
 
 def test_the_schema_documents_it_as_drfs_token_scheme(client):

@@ -1,11 +1,11 @@
 """Querysets compiled once and run many times with other values: prepared statements for the
-reads the call search makes on every request (the page of calls, the API token).
+reads made on every request of a hot endpoint (the call search's page, the bill history's
+access check, the API token).
 
 Building and compiling an ORM statement costs several times what PostgreSQL needs to run a
 one-line, one-month index range. So the queryset is built once per process, database and
 shape with placeholder values no request can have, compiled, and each request runs that SQL
-with its own values in the placeholders' positions (``billing.selectors.history`` does the
-same for the bill history's access check). ``statement_prepare`` checks that every
+with its own values in the placeholders' positions. ``statement_prepare`` checks that every
 placeholder reached the parameters and none the SQL text, so a queryset that inlined a value
 fails loudly instead of running with a placeholder.
 

@@ -1,12 +1,14 @@
-"""DRF's ``TokenAuthentication`` with its one query prepared, for the call-record API that
-authenticates on every request of a mobile app.
+"""The API's token check (``REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]``): DRF's
+``TokenAuthentication`` with its one query prepared, as a mobile app authenticates every
+request with its token (the call search's hottest part after the search itself).
 
 DRF reads the token with ``Token.objects.select_related("user").get(key=key)``: building and
 compiling that ORM statement cost more than the rest of the call search's access checks. Here
-the same queryset is compiled once per process and database (``telecom.selectors.prepared``)
+the same queryset is compiled once per process and database (``portal.prepared``)
 and each request runs it with its key; the token and its user are loaded with every field,
 as ``select_related`` loads them. Everything else — the header parsing, the messages, the
-refusal of an inactive user, the ``WWW-Authenticate`` keyword — is DRF's own (inherited).
+refusal of an inactive user, the ``WWW-Authenticate`` keyword — is DRF's own (inherited),
+and drf-spectacular documents it as DRF's ``tokenAuth`` scheme (it matches subclasses).
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import router
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.drainage import set_override
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
-from telecom.selectors.prepared import PreparedStatement, statement_prepare
+from portal.prepared import PreparedStatement, statement_prepare
 
 _KEY = "\x00prepared-token-key"
 _statements: dict[tuple[type, str], PreparedStatement] = {}
@@ -65,9 +66,3 @@ class PreparedTokenAuthentication(TokenAuthentication):
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         return (token.user, token)
-
-
-# The OpenAPI schema documents it as DRF's token scheme (drf-spectacular matches subclasses):
-# the same "tokenAuth" component, not a second one. Without this, the two classes behind one
-# component name are reported as a collision (a warning `check --deploy` fails on).
-set_override(PreparedTokenAuthentication, "suppress_collision_warning", True)

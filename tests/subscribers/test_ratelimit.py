@@ -1,7 +1,7 @@
-"""``rate_limit_count`` (the call search's one-statement limit) counts exactly as
-``rate_limit_hit`` does, into the same rows: per scope, key and window, ``limit`` hits then
-``RateLimited`` with nothing counted, a fresh window starts over, and the two functions can
-take turns on one counter."""
+"""The rate limit's one statement: per scope, key and window, ``limit`` hits then
+``RateLimited`` with nothing counted, a fresh window starts over; ``rate_limit_hit`` and
+``rate_limit_count`` share the counters; ``rate_limit_count_insert`` writes its row only with a
+counted hit."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ from django.utils import timezone
 
 from portal.errors import RateLimited
 from subscribers.models import RateCounter
-from subscribers.services.ratelimit import rate_limit_hit
-from telecom.services.rate_counter import rate_limit_count, rate_limit_count_insert
+from subscribers.services.ratelimit import (
+    rate_limit_count,
+    rate_limit_count_insert,
+    rate_limit_hit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,24 +33,28 @@ def _count(fn, **kwargs) -> int | str:
     return "ok"
 
 
-@pytest.mark.parametrize("limit", [0, 1, 3])
-def test_same_answers_and_counters_as_rate_limit_hit(limit):
+@pytest.mark.parametrize("limit", [1, 3])
+def test_limit_hits_per_key_then_429_until_the_window_ends(limit):
     now = timezone.now()
-    answers = {}
-    for fn in (rate_limit_hit, rate_limit_count):
-        scope = f"t-{fn.__name__}"
-        answers[fn] = [
-            _count(fn, scope=scope, key="1.2.3.4", limit=limit, now=now) for _ in range(5)
-        ]
-        answers[fn].append(_count(fn, scope=scope, key="5.6.7.8", limit=limit, now=now))
-        later = now + WINDOW
-        answers[fn].append(_count(fn, scope=scope, key="1.2.3.4", limit=limit, now=later))
-    assert answers[rate_limit_hit] == answers[rate_limit_count]
-    hits = {
-        scope: sorted(RateCounter.objects.filter(scope=scope).values_list("hits", flat=True))
-        for scope in ("t-rate_limit_hit", "t-rate_limit_count")
-    }
-    assert hits["t-rate_limit_hit"] == hits["t-rate_limit_count"]
+    answers = [
+        _count(rate_limit_count, scope="t", key="1.2.3.4", limit=limit, now=now) for _ in range(5)
+    ]
+    assert answers[:limit] == ["ok"] * limit
+    refused = answers[limit:]
+    assert refused and all(a.startswith("429 after ") for a in refused)
+    assert all(0 < int(a.split()[2][:-1]) <= WINDOW.total_seconds() + 1 for a in refused)
+    assert _count(rate_limit_count, scope="t", key="5.6.7.8", limit=limit, now=now) == "ok"
+    later = now + WINDOW
+    assert _count(rate_limit_count, scope="t", key="1.2.3.4", limit=limit, now=later) == "ok"
+    hits = sorted(RateCounter.objects.filter(scope="t").values_list("hits", flat=True))
+    assert hits == sorted([limit, 1, 1])
+
+
+def test_a_zero_limit_refuses_everything_and_counts_nothing():
+    now = timezone.now()
+    for _ in range(3):
+        assert _count(rate_limit_hit, scope="z", key="1", limit=0, now=now).startswith("429")
+    assert not RateCounter.objects.filter(scope="z").exists()
 
 
 def test_both_count_into_the_same_row():
@@ -75,8 +82,7 @@ def _row(audit) -> dict:
 @pytest.mark.parametrize("ip", ["127.0.0.1", "2001:db8::1", None])
 def test_the_row_inserted_with_the_count_is_the_row_audit_record_writes(ip):
     from subscribers.models import AuditLog
-    from subscribers.services.audit import audit_record
-    from telecom.services.call_exports import audit_row
+    from subscribers.services.audit import audit_record, audit_row
     from tests.factories import KioskOfficeFactory, StaffFactory, UserFactory
     from tests.telecom.factories import PhoneLineFactory
 
