@@ -59,7 +59,12 @@ from portal.jalali import parse_jalali_date
 from subscribers.models import Subscription, User
 from subscribers.permissions import sees_all_offices
 from subscribers.services.audit import audit_record
-from subscribers.services.csv_import import ImportIssue, ImportResult
+from subscribers.services.csv_import import (
+    ImportIssue,
+    ImportResult,
+    errors_summary,
+    seen_before_summary,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -172,21 +177,13 @@ class BillImportResult(ImportResult):
 
     def summary(self) -> str:
         if self.already_imported:
-            when = ""
-            if self.bill_import is not None:
-                from portal.jalali import jalali_display
-
-                when = f" ({jalali_display(self.bill_import.created_at)})"
-            return f"این پرونده پیش‌تر وارد شده است{when}؛ هیچ تغییری داده نشد."
+            imported_at = self.bill_import.created_at if self.bill_import is not None else None
+            return seen_before_summary(first_imported_at=imported_at, outcome="هیچ تغییری داده نشد")
         return super().summary()
 
     def error_summary(self) -> str:
         """One line for after the listed errors: how many there were and that nothing was saved."""
-        hidden = self.error_count - len(self.errors)
-        text = f"{to_persian_digits(self.error_count)} خطا؛ هیچ سطری ذخیره نشد."
-        if hidden > 0:
-            text += f" ({to_persian_digits(hidden)} خطای دیگر فهرست نشده است.)"
-        return text
+        return errors_summary(error_count=self.error_count, listed=len(self.errors))
 
 
 class _Clock:

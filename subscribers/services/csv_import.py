@@ -62,6 +62,27 @@ class ImportResult:
         )
 
 
+def errors_summary(*, error_count: int, listed: int) -> str:
+    """The line after a refused file's listed errors: how many in all, that nothing was saved,
+    and how many were not listed."""
+    text = f"{to_persian_digits(error_count)} خطا؛ هیچ سطری ذخیره نشد."
+    hidden = error_count - listed
+    if hidden > 0:
+        text += f" ({to_persian_digits(hidden)} خطای دیگر فهرست نشده است.)"
+    return text
+
+
+def seen_before_summary(*, first_imported_at, outcome: str) -> str:
+    """What a file registry says of bytes it has imported before (``outcome``: what did not
+    happen, e.g. «هیچ تغییری داده نشد»)."""
+    when = ""
+    if first_imported_at is not None:
+        from portal.jalali import jalali_display
+
+        when = f" ({jalali_display(first_imported_at)})"
+    return f"این پرونده پیش‌تر وارد شده است{when}؛ {outcome}."
+
+
 class RowError(Exception):
     """A problem with one cell: the column and a message without the column's label."""
 

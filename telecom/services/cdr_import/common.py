@@ -24,7 +24,7 @@ from portal.digits import to_persian_digits
 from subscribers.models import User
 from subscribers.permissions import sees_all_offices
 from subscribers.services.audit import audit_record
-from subscribers.services.csv_import import ImportIssue
+from subscribers.services.csv_import import ImportIssue, errors_summary, seen_before_summary
 from telecom.models import CdrImport
 
 ImportFile = str | os.PathLike | bytes | bytearray | BinaryIO
@@ -72,12 +72,10 @@ class CdrImportResult:
 
     def summary(self) -> str:
         if self.duplicate:
-            when = ""
-            if self.record is not None:
-                from portal.jalali import jalali_display
-
-                when = f" ({jalali_display(self.record.created_at)})"
-            return f"این پرونده پیش‌تر وارد شده است{when}؛ هیچ ریزمکالمه‌ای افزوده نشد."
+            imported_at = self.record.created_at if self.record is not None else None
+            return seen_before_summary(
+                first_imported_at=imported_at, outcome="هیچ ریزمکالمه‌ای افزوده نشد"
+            )
         text = (
             f"{to_persian_digits(self.rows)} سطر خوانده شد؛ "
             f"{to_persian_digits(self.created)} ریزمکالمه افزوده شد"
@@ -89,11 +87,7 @@ class CdrImportResult:
         return text + "."
 
     def error_summary(self) -> str:
-        hidden = self.error_count - len(self.errors)
-        text = f"{to_persian_digits(self.error_count)} خطا؛ هیچ سطری ذخیره نشد."
-        if hidden > 0:
-            text += f" ({to_persian_digits(hidden)} خطای دیگر فهرست نشده است.)"
-        return text
+        return errors_summary(error_count=self.error_count, listed=len(self.errors))
 
 
 class _Fallback(Exception):
