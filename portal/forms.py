@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from portal import identifiers
-from portal.digits import normalize_digits
+from portal.digits import normalize_digits, to_persian_digits
 from portal.identifiers import InvalidIdentifier
 
 __all__ = [
@@ -188,3 +188,36 @@ class PaymentIdField(IdentifierField):
 
     def canonical(self, value: str) -> str:
         return identifiers.normalize_identifier(value, label="شناسه پرداخت")
+
+
+class CsvUploadField(forms.FileField):
+    """The file of an admin import page: errors that name the field, and a size cap (the file
+    is read into memory) that sends bigger files to the management ``command``."""
+
+    def __init__(
+        self, *, label: str, command: str, max_mb: int = 20, help_text: str = "", **kwargs: Any
+    ) -> None:
+        self.max_bytes = max_mb * 1024 * 1024
+        self.command = command
+        limit = f"حداکثر {to_persian_digits(max_mb)} مگابایت"
+        super().__init__(
+            label=label,
+            help_text=help_text or f"UTF-8 با سطر عنوان؛ {limit}.",
+            error_messages={
+                "required": f"{label}: پرونده‌ای انتخاب کنید.",
+                "empty": f"{label}: پرونده خالی است.",
+                "invalid": f"{label}: پرونده‌ای انتخاب کنید.",
+            },
+            **kwargs,
+        )
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        upload = super().clean(data, initial)
+        if upload and upload.size > self.max_bytes:
+            raise ValidationError(
+                f"{self.label}: حجم پرونده بیش از "
+                f"{to_persian_digits(self.max_bytes // (1024 * 1024))} مگابایت است؛ "
+                f"پرونده‌های بزرگ را مدیر سامانه با فرمان {self.command} وارد می‌کند.",
+                code="too_large",
+            )
+        return upload

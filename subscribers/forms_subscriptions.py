@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 
 from portal.digits import normalize_digits
-from portal.forms import BillIdField, LegalNationalIdField, NationalCodeField
+from portal.forms import BillIdField, CsvUploadField, LegalNationalIdField, NationalCodeField
 from portal.identifiers import InvalidIdentifier, clean_bill_id
 from portal.jalali import parse_jalali_date
 from subscribers.models import Subscription, SubscriptionLink
@@ -122,10 +122,10 @@ class OrganisationAccessForm(_StyledForm):
 
 
 class SubscriptionImportForm(_StyledForm):
-    file = forms.FileField(
+    file = CsvUploadField(
         label="پرونده CSV",
-        error_messages={**_required("پرونده CSV"), "empty": "پرونده CSV: پرونده خالی است"},
-        help_text="UTF-8 با سطر عنوان؛ ستون‌ها در راهنمای زیر آمده است.",
+        command="import_subscriptions",
+        help_text="UTF-8 با سطر عنوان، حداکثر ۲۰ مگابایت؛ ستون‌ها در راهنمای زیر آمده است.",
     )
 
 

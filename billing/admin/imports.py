@@ -4,7 +4,7 @@ every numbered error in a table with nothing saved (the services are all-or-noth
 
 Uploading needs ``billing.add_billimport`` (office clerks and supervisors, through their role
 groups) or a system administrator. Large files (a whole company's month) go through
-``manage.py import_bills`` instead; the upload is capped at ``UPLOAD_MAX_BYTES``.
+``manage.py import_bills`` instead; the upload is capped at ``UPLOAD_MAX_MB``.
 """
 
 from __future__ import annotations
@@ -30,10 +30,11 @@ from billing.services.imports import (
 )
 from portal.digits import to_persian_digits
 from portal.errors import PortalError
+from portal.forms import CsvUploadField
 from portal.jalali import jalali_display
 from subscribers.admin.scoping import ImportRegistryAdminMixin
 
-UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+UPLOAD_MAX_MB = 20
 
 
 def _columns(required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[tuple]:
@@ -54,28 +55,7 @@ class BillUploadForm(forms.Form):
             "invalid_choice": "نوع پرونده: صورتحساب‌ها یا پرداخت‌ها را انتخاب کنید.",
         },
     )
-    file = forms.FileField(
-        label="پرونده CSV",
-        help_text=(
-            "UTF-8 با سطر عنوان؛ حداکثر "
-            f"{to_persian_digits(UPLOAD_MAX_BYTES // (1024 * 1024))} مگابایت."
-        ),
-        error_messages={
-            "required": "پرونده CSV: پرونده‌ای انتخاب کنید.",
-            "empty": "پرونده CSV: پرونده خالی است.",
-            "invalid": "پرونده CSV: پرونده‌ای انتخاب کنید.",
-        },
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > UPLOAD_MAX_BYTES:
-            raise forms.ValidationError(
-                "پرونده CSV: حجم پرونده بیش از "
-                f"{to_persian_digits(UPLOAD_MAX_BYTES // (1024 * 1024))} مگابایت است؛ "
-                "پرونده‌های بزرگ را مدیر سامانه با فرمان import_bills وارد می‌کند."
-            )
-        return upload
+    file = CsvUploadField(label="پرونده CSV", command="import_bills", max_mb=UPLOAD_MAX_MB)
 
 
 def _importer(kind: str):

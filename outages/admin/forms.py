@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from outages.models import Feeder, Incident, IncidentState
 from portal.digits import normalize_digits, to_persian_digits
+from portal.forms import CsvUploadField
 from requests_app.admin.forms import JalaliDateField
 
 
@@ -122,13 +123,13 @@ class ScheduledOutageForm(forms.Form):
 
 
 class OutageImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("فایل CSV"),
-        help_text=_(
+    file = CsvUploadField(
+        label="فایل CSV",
+        command="import_outages",
+        help_text=(
             "ستون‌ها: feeder_code، start، end، reason و در صورت نیاز company_code؛ "
-            "تاریخ‌ها شمسی یا ISO به وقت تهران."
+            "تاریخ‌ها شمسی یا ISO به وقت تهران؛ حداکثر ۲۰ مگابایت."
         ),
-        error_messages={"required": _("فایل CSV را انتخاب کنید.")},
     )
 
 

@@ -4,7 +4,7 @@ to ``cdr_import``, and a read-only, office-scoped call-record list that never co
 Uploading needs ``telecom.add_cdrimport`` (telecom office clerks and supervisors, through
 their role groups) or a system administrator; office staff import lines of their own
 telephone center only (the service checks it). A province's monthly file goes through
-``manage.py import_cdrs``; the upload is capped at ``UPLOAD_MAX_BYTES``.
+``manage.py import_cdrs``; the upload is capped at ``UPLOAD_MAX_MB``.
 
 The call-record table holds tens of millions of rows: the list shows nothing until a line
 number is searched, pages without any COUNT (``NoCountPaginator``: "next" exists when one more
@@ -28,38 +28,20 @@ from django.utils.functional import cached_property
 from billing.admin.tariffs import is_system_administrator
 from portal.digits import to_persian_digits
 from portal.errors import PortalError
+from portal.forms import CsvUploadField
 from portal.jalali import jalali_display
 from subscribers.admin.scoping import ImportRegistryAdminMixin
 from telecom.models import CallRecord, CdrImport, PhoneLine
 from telecom.selectors.lines import normalize_number
 from telecom.services.cdr_import import COLUMN_LABELS, COLUMNS, cdr_import
 
-UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+UPLOAD_MAX_MB = 50
 
 
 class CdrUploadForm(forms.Form):
-    file = forms.FileField(
-        label="پرونده CSV ریزمکالمات",
-        help_text=(
-            "UTF-8 با سطر عنوان؛ حداکثر "
-            f"{to_persian_digits(UPLOAD_MAX_BYTES // (1024 * 1024))} مگابایت."
-        ),
-        error_messages={
-            "required": "پرونده CSV ریزمکالمات: پرونده‌ای انتخاب کنید.",
-            "empty": "پرونده CSV ریزمکالمات: پرونده خالی است.",
-            "invalid": "پرونده CSV ریزمکالمات: پرونده‌ای انتخاب کنید.",
-        },
+    file = CsvUploadField(
+        label="پرونده CSV ریزمکالمات", command="import_cdrs", max_mb=UPLOAD_MAX_MB
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > UPLOAD_MAX_BYTES:
-            raise forms.ValidationError(
-                "پرونده CSV ریزمکالمات: حجم پرونده بیش از "
-                f"{to_persian_digits(UPLOAD_MAX_BYTES // (1024 * 1024))} مگابایت است؛ "
-                "پرونده‌های بزرگ را مدیر سامانه با فرمان import_cdrs وارد می‌کند."
-            )
-        return upload
 
 
 @admin.register(CdrImport)

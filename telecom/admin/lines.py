@@ -20,6 +20,7 @@ from django.utils.http import urlencode
 
 from portal.digits import to_persian_digits
 from portal.errors import NotFound, PortalError
+from portal.forms import CsvUploadField
 from portal.http import client_ip
 from portal.identifiers import mask_national_code
 from subscribers.admin.scoping import OfficeScopedAdminMixin
@@ -43,13 +44,7 @@ from telecom.services.lines import (
 
 
 class LinesImportForm(forms.Form):
-    file = forms.FileField(
-        label="پرونده CSV خطوط",
-        error_messages={
-            "required": "پرونده CSV خطوط: پرونده‌ای انتخاب کنید",
-            "empty": "پرونده CSV خطوط: پرونده خالی است",
-        },
-    )
+    file = CsvUploadField(label="پرونده CSV خطوط", command="import_lines")
 
 
 @admin.register(PhoneLine)

@@ -477,7 +477,7 @@ def test_upload_form_errors_name_the_field(client, offices, monkeypatch):
     assert "پرونده CSV: پرونده‌ای انتخاب کنید" in missing.content.decode()
     wrong_kind = upload(client, b"x", kind="tariffs")
     assert "نوع پرونده:" in wrong_kind.content.decode()
-    monkeypatch.setattr(import_admin, "UPLOAD_MAX_BYTES", 10)
+    monkeypatch.setattr(import_admin.BillUploadForm.base_fields["file"], "max_bytes", 10)
     too_big = upload(client, bills_csv([SubscriptionFactory(office=offices[0])]))
     assert "حجم پرونده" in too_big.content.decode()
     assert not BillImport.objects.exists() and not Bill.objects.exists()

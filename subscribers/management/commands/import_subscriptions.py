@@ -2,36 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from django.core.management.base import BaseCommand, CommandError
-
-from portal.errors import PortalError
+from portal.management.csv_import import CsvImportCommand
 from subscribers.services.subscriptions import subscriptions_import
 
 
-class Command(BaseCommand):
+class Command(CsvImportCommand):
     help = "بارگذاری اشتراک‌ها از پرونده CSV (همه یا هیچ)."
-
-    def add_arguments(self, parser) -> None:
-        parser.add_argument("file", type=Path, help="پرونده CSV با کدگذاری UTF-8")
-
-    def handle(self, *args, file: Path, **options) -> None:
-        try:
-            data = file.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"پرونده خوانده نشد: {exc}") from exc
-        try:
-            result = subscriptions_import(file=data, actor=None)
-        except PortalError as exc:
-            raise CommandError(exc.message) from exc
-        if not result.ok:
-            for issue in result.errors:
-                self.stderr.write(str(issue))
-            raise CommandError(
-                f"{len(result.errors)} خطا؛ هیچ سطری ذخیره نشد (created=0 updated=0 unchanged=0)."
-            )
-        self.stdout.write(
-            f"created={result.created} updated={result.updated} unchanged={result.unchanged}"
-        )
-        self.stdout.write(self.style.SUCCESS(result.summary()))
+    importer = staticmethod(subscriptions_import)
