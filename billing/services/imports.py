@@ -60,6 +60,7 @@ from subscribers.models import Subscription, User
 from subscribers.permissions import sees_all_offices
 from subscribers.services.audit import audit_record
 from subscribers.services.csv_import import (
+    CHANGED_MEANWHILE,
     ImportIssue,
     ImportResult,
     errors_summary,
@@ -892,7 +893,7 @@ def bills_import(
         return BillImportResult(
             rows=result.rows,
             error_count=1,
-            errors=[ImportIssue(1, "هم‌زمان داده‌ها تغییر کرد؛ پرونده را دوباره بارگذاری کنید.")],
+            errors=[ImportIssue(1, CHANGED_MEANWHILE)],
         )
 
 
@@ -1319,6 +1320,6 @@ def payments_import(
         return BillImportResult(
             rows=result.rows,
             error_count=1,
-            errors=[ImportIssue(1, "هم‌زمان داده‌ها تغییر کرد؛ پرونده را دوباره بارگذاری کنید.")],
+            errors=[ImportIssue(1, CHANGED_MEANWHILE)],
         )
     return result

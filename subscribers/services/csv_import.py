@@ -62,6 +62,11 @@ class ImportResult:
         )
 
 
+# An import whose final write met a unique constraint: another import or an admin edit took a
+# number or ID between the checks and the write; nothing was saved.
+CHANGED_MEANWHILE = "هم‌زمان داده‌ها تغییر کرد؛ پرونده را دوباره بارگذاری کنید."
+
+
 def errors_summary(*, error_count: int, listed: int) -> str:
     """The line after a refused file's listed errors: how many in all, that nothing was saved,
     and how many were not listed."""

@@ -41,6 +41,7 @@ from subscribers.selectors.subscriptions import active_links
 from subscribers.services.audit import audit_record
 from subscribers.services.csv_import import (
     BULK_BATCH,
+    CHANGED_MEANWHILE,
     ImportIssue,
     ImportResult,
     ReferenceLookups,
@@ -319,9 +320,7 @@ def subscriptions_import(*, file: TextIO | bytes, actor: User | None) -> ImportR
             )
     except IntegrityError:
         # Another import or an admin edit took a number or bill ID meanwhile.
-        return ImportResult(
-            errors=[ImportIssue(1, "هم‌زمان داده‌ها تغییر کرد؛ پرونده را دوباره بارگذاری کنید.")]
-        )
+        return ImportResult(errors=[ImportIssue(1, CHANGED_MEANWHILE)])
     return result
 
 

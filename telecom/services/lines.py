@@ -28,6 +28,7 @@ from subscribers.selectors.subscriptions import active_links
 from subscribers.services.audit import audit_record
 from subscribers.services.csv_import import (
     BULK_BATCH,
+    CHANGED_MEANWHILE,
     ImportIssue,
     ImportResult,
     ReferenceLookups,
@@ -346,9 +347,7 @@ def lines_import(*, file: TextIO | bytes, actor: User | None) -> ImportResult:
                 },
             )
     except IntegrityError:
-        return ImportResult(
-            errors=[ImportIssue(1, "هم‌زمان داده‌ها تغییر کرد؛ پرونده را دوباره بارگذاری کنید.")]
-        )
+        return ImportResult(errors=[ImportIssue(1, CHANGED_MEANWHILE)])
     return result
 
 
